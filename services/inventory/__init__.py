@@ -1,0 +1,1 @@
+"""Inventory: every deployment with its model, importance, status, health and usage, searchable."""

@@ -1,0 +1,35 @@
+"""Creates the topics a service uses, so nothing depends on broker-side auto-creation."""
+
+from __future__ import annotations
+
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka.errors import TopicAlreadyExistsError
+
+from shared.settings import Topics
+
+_FOREVER = {"retention.ms": "-1"}
+
+
+async def ensure_topics(bootstrap_servers: str, topics: Topics, partitions: int) -> None:
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers)
+    await admin.start()
+    try:
+        existing = set(await admin.list_topics())
+        wanted = [
+            NewTopic(
+                name,
+                num_partitions=partitions,
+                replication_factor=1,
+                # The deployment stream is the log of record: it is never trimmed.
+                topic_configs=_FOREVER if name == topics.deployment_events else {},
+            )
+            for name in topics.all()
+            if name not in existing
+        ]
+        if wanted:
+            try:
+                await admin.create_topics(wanted)
+            except TopicAlreadyExistsError:
+                pass  # another instance created them first
+    finally:
+        await admin.close()

@@ -1,0 +1,56 @@
+"""Publishes envelopes keyed by subject (the deployment id) with an idempotent producer (acks=all)."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+from typing import Any
+
+from aiokafka import AIOKafkaProducer
+
+from shared.envelope import Envelope, Headers, to_structured, wrap
+from shared.messages import Message
+from shared.settings import Topics
+
+
+class KafkaPublisher:
+    def __init__(self, bootstrap_servers: str, topics: Topics, source: str) -> None:
+        self.topics = topics
+        self.source = source
+        self._producer = AIOKafkaProducer(
+            bootstrap_servers=bootstrap_servers,
+            client_id=source,
+            enable_idempotence=True,
+            linger_ms=5,
+            max_batch_size=256 * 1024,
+        )
+
+    async def start(self) -> None:
+        await self._producer.start()
+
+    async def stop(self) -> None:
+        await self._producer.stop()
+
+    async def publish(self, message: Message, **attributes: Any) -> Envelope:
+        """Publish one message and wait until the broker has it; `attributes` go to `wrap`."""
+        envelope = wrap(message, source=self.source, **attributes)
+        await self.publish_envelopes([envelope], [message])
+        return envelope
+
+    async def publish_envelopes(self, envelopes: Sequence[Envelope], messages: Sequence[Message]) -> None:
+        """Send many at once; per-key order holds because one partition has one batch in flight."""
+        futures = []
+        for envelope, message in zip(envelopes, messages, strict=True):
+            value, headers = to_structured(envelope)
+            topic = self.topics.for_stream(message.stream)
+            futures.append(await self._send(topic, value, envelope.subject.encode(), headers))
+        await asyncio.gather(*futures)
+
+    async def send_raw(self, topic: str, value: bytes | None, key: bytes | None, headers: Headers) -> None:
+        await (await self._send(topic, value, key, headers))
+
+    async def _send(
+        self, topic: str, value: bytes | None, key: bytes | None, headers: Headers
+    ) -> asyncio.Future[Any]:
+        future: asyncio.Future[Any] = await self._producer.send(topic, value=value, key=key, headers=headers)
+        return future
