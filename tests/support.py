@@ -1,0 +1,109 @@
+"""Helpers shared by the integration tests: event factories, a raw producer, polling."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any, TypeVar
+
+from aiokafka import AIOKafkaProducer
+
+from shared import events as ev
+from shared.envelope import Envelope, to_structured, wrap
+from shared.events.values import ModelPackageRef, PredictionEnvironment, TargetType
+from shared.messages import Message
+from shared.settings import Topics
+
+T = TypeVar("T")
+T0 = datetime(2026, 11, 1, 12, 0, tzinfo=UTC)
+
+
+async def eventually(check: Callable[[], Awaitable[T]], within: float = 30.0, interval: float = 0.1) -> T:
+    """Retry `check` until it stops raising AssertionError, or fail with its last error."""
+    deadline = asyncio.get_running_loop().time() + within
+    while True:
+        try:
+            return await check()
+        except AssertionError:
+            if asyncio.get_running_loop().time() > deadline:
+                raise
+        await asyncio.sleep(interval)
+
+
+def package(package_id: str = "pkg-1", target_type: TargetType = TargetType.BINARY, **over: Any) -> ModelPackageRef:
+    values: dict[str, Any] = {
+        "id": package_id,
+        "name": f"model {package_id}",
+        "target_name": "churn",
+        "target_type": target_type,
+    }
+    return ModelPackageRef(**(values | over))
+
+
+def created(deployment_id: str, **over: Any) -> ev.DeploymentCreated:
+    values: dict[str, Any] = {
+        "deployment_id": deployment_id,
+        "label": f"Deployment {deployment_id}",
+        "description": "scores customers",
+        "model_package": package(),
+        "prediction_environment": PredictionEnvironment(id="env-1", name="prod", platform="aws"),
+        "created_by": "alice",
+    }
+    return ev.DeploymentCreated(**(values | over))
+
+
+def at(minutes: float) -> datetime:
+    return T0 + timedelta(minutes=minutes)
+
+
+class Publisher:
+    """A plain aiokafka producer, so tests do not depend on the code they check."""
+
+    def __init__(self, bootstrap: str) -> None:
+        self.bootstrap = bootstrap
+        self.producer: AIOKafkaProducer | None = None
+
+    async def start(self) -> None:
+        self.producer = AIOKafkaProducer(bootstrap_servers=self.bootstrap, enable_idempotence=True, linger_ms=2)
+        await self.producer.start()
+
+    async def stop(self) -> None:
+        if self.producer:
+            await self.producer.stop()
+
+    async def send(
+        self, topic: str, value: bytes | None, key: bytes | None = None, headers: list[tuple[str, bytes]] | None = None
+    ) -> None:
+        assert self.producer is not None
+        await self.producer.send_and_wait(topic, value=value, key=key, headers=headers or [])
+
+    async def emit(
+        self,
+        namespace: str,
+        message: Message,
+        *,
+        time: datetime | None = None,
+        event_id: str | None = None,
+        actor: str | None = "tester",
+    ) -> Envelope:
+        envelope = wrap(message, source="tests", time=time, event_id=event_id or str(uuid.uuid4()), actor=actor)
+        await self.send_envelope(namespace, envelope, message)
+        return envelope
+
+    async def send_envelope(self, namespace: str, envelope: Envelope, message: Message) -> None:
+        value, headers = to_structured(envelope)
+        await self.send(Topics(namespace).for_stream(message.stream), value, envelope.subject.encode(), headers)
+
+    async def emit_many(self, namespace: str, items: list[tuple[Message, datetime | None]]) -> list[Envelope]:
+        assert self.producer is not None
+        envelopes, futures = [], []
+        for message, time in items:
+            envelope = wrap(message, source="tests", time=time, actor="tester")
+            value, headers = to_structured(envelope)
+            topic = Topics(namespace).for_stream(message.stream)
+            futures.append(await self.producer.send(topic, value=value, key=envelope.subject.encode(), headers=headers))
+            envelopes.append(envelope)
+        await asyncio.gather(*futures)
+        return envelopes
