@@ -10,22 +10,29 @@ class ServiceMetrics:
         self.registry = CollectorRegistry()
         labels = {"service": service}
         self.events_applied = Counter(
-            "lifecycle_events_applied", "Valid events handed to the service", ["type"],
+            "lifecycle_events_applied",
+            "Valid events handed to the service",
+            ["type"],
             registry=self.registry,
         )
         self.events_dead_lettered = Counter(
-            "lifecycle_events_dead_lettered", "Records sent to the dead-letter topic", ["code"],
+            "lifecycle_events_dead_lettered",
+            "Records sent to the dead-letter topic",
+            ["code"],
             registry=self.registry,
         )
         self.events_skipped = Counter(
-            "lifecycle_events_skipped", "Redelivered events recognised and not applied again",
+            "lifecycle_events_skipped",
+            "Redelivered events recognised and not applied again",
             registry=self.registry,
         )
         self.batch_failures = Counter(
             "lifecycle_batch_failures", "Batches that failed and were rewound", registry=self.registry
         )
         self.handler_seconds = Histogram(
-            "lifecycle_handler_seconds", "Time to apply one batch", registry=self.registry,
+            "lifecycle_handler_seconds",
+            "Time to apply one batch",
+            registry=self.registry,
             buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
         )
         self.service = labels["service"]

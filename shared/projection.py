@@ -74,8 +74,7 @@ class ProjectionStore(Generic[S]):
             by_subject[inbound.envelope.subject].append(inbound)
 
         current = {
-            document["_id"]: document
-            async for document in self.collection.find({"_id": {"$in": list(by_subject)}})
+            document["_id"]: document async for document in self.collection.find({"_id": {"$in": list(by_subject)}})
         }
         writes: list[ReplaceOne[Document]] = []
         applied = 0

@@ -33,9 +33,7 @@ class Runtime:
         self.metrics = ServiceMetrics(settings.service_name)
         self.mongo = mongo_client(settings.mongo_url)
         self.db: AsyncDatabase[Document] = self.mongo[settings.mongo_database]
-        self.publisher = KafkaPublisher(
-            settings.kafka_bootstrap_servers, settings.topics, source=settings.service_name
-        )
+        self.publisher = KafkaPublisher(settings.kafka_bootstrap_servers, settings.topics, source=settings.service_name)
         # FastStream logs every batch; keep that at DEBUG and let our structured logs speak.
         self.broker = KafkaBroker(
             settings.kafka_bootstrap_servers,

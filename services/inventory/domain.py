@@ -50,15 +50,26 @@ def _created(view: DeploymentView, e: ev.DeploymentCreated, env: Envelope) -> De
     access = [Access(principal=p, role=Role.OWNER) for p in owners]
     access += [a for a in view.access if a.principal not in owners]
     entry = ModelHistoryEntry(
-        action="deployed", model_package=e.model_package, actor=env.actor or e.created_by,
-        started_at=created_at, event_id=env.id,
+        action="deployed",
+        model_package=e.model_package,
+        actor=env.actor or e.created_by,
+        started_at=created_at,
+        event_id=env.id,
     )
     return view.model_copy(
         update={
-            "created": True, "label": e.label, "description": e.description, "importance": e.importance,
-            "status": e.status, "model_package": e.model_package,
-            "prediction_environment": e.prediction_environment, "access": access, "tags": list(e.tags),
-            "created_at": created_at, "created_by": e.created_by, "model_deployed_at": created_at,
+            "created": True,
+            "label": e.label,
+            "description": e.description,
+            "importance": e.importance,
+            "status": e.status,
+            "model_package": e.model_package,
+            "prediction_environment": e.prediction_environment,
+            "access": access,
+            "tags": list(e.tags),
+            "created_at": created_at,
+            "created_by": e.created_by,
+            "model_deployed_at": created_at,
             "model_history": [entry, *view.model_history],
         }
     )
@@ -120,8 +131,13 @@ def _replaced(view: DeploymentView, e: ev.ModelReplaced, env: Envelope) -> Deplo
         for entry in view.model_history
     ]
     entry = ModelHistoryEntry(
-        action="replaced", model_package=e.model_package, reason=e.reason, actor=env.actor,
-        validation_status=e.validation_status, started_at=env.time, event_id=env.id,
+        action="replaced",
+        model_package=e.model_package,
+        reason=e.reason,
+        actor=env.actor,
+        validation_status=e.validation_status,
+        started_at=env.time,
+        event_id=env.id,
     )
     return view.model_copy(
         update={"model_package": e.model_package, "model_deployed_at": env.time, "model_history": [*history, entry]}
@@ -143,8 +159,13 @@ def _health(view: DeploymentView, e: ev.HealthReport, env: Envelope) -> Deployme
     if current.reported_at is not None and (current.reported_at, current.report_id or "") > (env.time, env.id):
         return view  # an older report arriving late does not overwrite a newer one
     report = Health(
-        status=e.status, rank=HEALTH_RANK[e.status], message=e.message, window_start=e.window.start,
-        window_end=e.window.end, reported_at=env.time, report_id=env.id,
+        status=e.status,
+        rank=HEALTH_RANK[e.status],
+        message=e.message,
+        window_start=e.window.start,
+        window_end=e.window.end,
+        reported_at=env.time,
+        report_id=env.id,
     )
     return view.model_copy(update={"health": view.health.model_copy(update={e.dimension: report})})
 
@@ -203,12 +224,13 @@ RULES: dict[type[Any], Rule] = {
     ev.RetrainingRunStarted: _run_started,
     ev.RetrainingRunStepChanged: _run_update(step=lambda e: e.step),
     ev.RetrainingRunSucceeded: _run_update(
-        status=lambda _: RunStatus.SUCCEEDED, finished_at=lambda e: e.finished_at,
-        model_package_id=lambda e: e.model_package_id, challenger_id=lambda e: e.challenger_id,
+        status=lambda _: RunStatus.SUCCEEDED,
+        finished_at=lambda e: e.finished_at,
+        model_package_id=lambda e: e.model_package_id,
+        challenger_id=lambda e: e.challenger_id,
     ),
     ev.RetrainingRunFailed: _run_update(
         status=lambda _: RunStatus.FAILED, finished_at=lambda e: e.finished_at, error=lambda e: e.error
     ),
     ev.RetrainingRunCanceled: _run_update(status=lambda _: RunStatus.CANCELED, finished_at=lambda e: e.finished_at),
 }
-

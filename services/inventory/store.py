@@ -40,7 +40,7 @@ class InventoryStore:
     async def get(self, deployment_id: str) -> DeploymentView | None:
         return await self.projection.get(deployment_id)
 
-    async def list(self, query: ListQuery) -> tuple[int, list[DeploymentView]]:
+    async def page(self, query: ListQuery) -> tuple[int, list[DeploymentView]]:
         total = await self.collection.count_documents(query.filter)
         cursor = self.collection.find(query.filter, projection={"_applied": False, "model_history": False})
         cursor = cursor.sort(query.sort).skip(query.offset).limit(query.limit)

@@ -76,6 +76,7 @@ __all__ = [
     "RetrainingRunStepChanged",
     "RetrainingRunSucceeded",
     "RetrainingSettingsChanged",
+    "ServiceHealthChanged",
     "commands",
     "deployment",
     "model",

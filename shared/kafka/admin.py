@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import TopicAlreadyExistsError
 
@@ -27,9 +29,8 @@ async def ensure_topics(bootstrap_servers: str, topics: Topics, partitions: int)
             if name not in existing
         ]
         if wanted:
-            try:
+            # Another instance may have created them first.
+            with contextlib.suppress(TopicAlreadyExistsError):
                 await admin.create_topics(wanted)
-            except TopicAlreadyExistsError:
-                pass  # another instance created them first
     finally:
         await admin.close()

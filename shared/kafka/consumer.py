@@ -137,9 +137,7 @@ class BatchConsumer:
             record = letter.record
             with bound(source_topic=record.topic, source_offset=str(record.offset)):
                 log.warning("dead-lettered", code=letter.error.code, reason=letter.error.reason)
-            await self.publisher.send_raw(
-                topic, record.value, record.key, dead_letter_headers(letter, self.service)
-            )
+            await self.publisher.send_raw(topic, record.value, record.key, dead_letter_headers(letter, self.service))
             self.metrics.events_dead_lettered.labels(code=letter.error.code).inc()
 
 
@@ -147,9 +145,7 @@ async def _parse_with_any_headers(records: tuple[ConsumerRecord[bytes, bytes], .
     """FastStream decodes every header as UTF-8; a producer may send anything, so hand it safe copies
     and keep the untouched records for the handler and the dead-letter topic."""
     safe = tuple(
-        dataclasses.replace(
-            record, headers=[(k, v.decode("utf-8", "replace").encode()) for k, v in record.headers]
-        )
+        dataclasses.replace(record, headers=[(k, v.decode("utf-8", "replace").encode()) for k, v in record.headers])
         for record in records
     )
     message = await original(safe)

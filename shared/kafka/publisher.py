@@ -17,19 +17,24 @@ class KafkaPublisher:
     def __init__(self, bootstrap_servers: str, topics: Topics, source: str) -> None:
         self.topics = topics
         self.source = source
+        self._bootstrap_servers = bootstrap_servers
+        self._producer: AIOKafkaProducer | None = None
+
+    async def start(self) -> None:
+        # aiokafka binds to the running loop, so the producer is made here rather than in __init__.
         self._producer = AIOKafkaProducer(
-            bootstrap_servers=bootstrap_servers,
-            client_id=source,
+            bootstrap_servers=self._bootstrap_servers,
+            client_id=self.source,
             enable_idempotence=True,
             linger_ms=5,
             max_batch_size=256 * 1024,
         )
-
-    async def start(self) -> None:
         await self._producer.start()
 
     async def stop(self) -> None:
-        await self._producer.stop()
+        if self._producer is not None:
+            await self._producer.stop()
+            self._producer = None
 
     async def publish(self, message: Message, **attributes: Any) -> Envelope:
         """Publish one message and wait until the broker has it; `attributes` go to `wrap`."""
@@ -49,8 +54,8 @@ class KafkaPublisher:
     async def send_raw(self, topic: str, value: bytes | None, key: bytes | None, headers: Headers) -> None:
         await (await self._send(topic, value, key, headers))
 
-    async def _send(
-        self, topic: str, value: bytes | None, key: bytes | None, headers: Headers
-    ) -> asyncio.Future[Any]:
+    async def _send(self, topic: str, value: bytes | None, key: bytes | None, headers: Headers) -> asyncio.Future[Any]:
+        if self._producer is None:
+            raise RuntimeError("publisher is not started")
         future: asyncio.Future[Any] = await self._producer.send(topic, value=value, key=key, headers=headers)
         return future

@@ -1,0 +1,43 @@
+"""Composition root: builds one inventory instance from its settings."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+from services.inventory.handlers import ProjectionHandler, read_api
+from services.inventory.settings import InventorySettings
+from services.inventory.store import InventoryStore
+from shared.kafka.consumer import BatchConsumer
+from shared.messages import registry
+from shared.runtime import Runtime, service_app
+
+
+def create_app(settings: InventorySettings | None = None) -> FastAPI:
+    settings = settings or InventorySettings()
+    runtime = Runtime(settings)
+    store = InventoryStore(runtime.db)
+    consumer = BatchConsumer(
+        service=settings.service_name,
+        registry=registry,
+        publisher=runtime.publisher,
+        handler=ProjectionHandler(store, runtime.metrics),
+        metrics=runtime.metrics,
+        retry_backoff_s=settings.retry_backoff_s,
+    )
+    topics = settings.topics
+    consumer.subscribe(
+        runtime.broker,
+        [topics.deployment_events, topics.monitoring_events],
+        group_id=settings.group_id,
+        max_records=settings.batch_max_records,
+        timeout_ms=settings.batch_timeout_ms,
+    )
+    app = service_app(
+        runtime,
+        title="Lifecycle inventory",
+        description="Every deployment with its model, importance, status, health and usage.",
+        routers=[read_api(store, settings)],
+        on_start=[store.create_indexes],
+    )
+    app.state.store = store
+    return app
