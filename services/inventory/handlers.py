@@ -1,7 +1,5 @@
 """Inventory handlers: the batch subscriber that feeds the projection, and the read API."""
 
-from __future__ import annotations
-
 from collections import Counter
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta

@@ -31,7 +31,8 @@ def test_callers_see_only_what_they_own_or_use_and_never_deleted() -> None:
 
 def test_search_is_escaped_and_case_insensitive() -> None:
     (search,) = clauses(search="a.b*")
-    assert search == {"$or": [{"label": {"$regex": r"a\.b\*", "$options": "i"}}, {"description": {"$regex": r"a\.b\*", "$options": "i"}}]}
+    pattern = {"$regex": r"a\.b\*", "$options": "i"}
+    assert search == {"$or": [{"label": pattern}, {"description": pattern}]}
 
 
 def test_sort_keys_and_direction() -> None:
