@@ -1,0 +1,7 @@
+"""`python -m services.actions` runs the service."""
+
+from services.actions.settings import ActionsSettings
+from shared.serve import serve
+
+if __name__ == "__main__":
+    serve("services.actions.app:create_app", ActionsSettings())
