@@ -1,0 +1,107 @@
+"""Effectively-once: a crash after the write but before the offset commit, and a full replay of the
+log into an empty projection, both end in exactly the documents of a clean run."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from services.inventory.store import InventoryStore
+from shared import events as ev
+from shared.events.values import ReplacementReason, Role
+from shared.kafka.consumer import Inbound
+from shared.messages import Message, registry
+from shared.mongo import mongo_client
+from shared.replay import replay
+from tests.conftest import RunningService
+from tests.support import Publisher, at, created, eventually, package
+
+DEPLOYMENTS = [f"rel-{n:02d}" for n in range(12)]
+
+
+def stream() -> list[tuple[Message, Any]]:
+    """A mixed history: creations, shares, health reports (some arriving late), predictions, a replacement."""
+    items: list[tuple[Message, Any]] = []
+    for n, deployment in enumerate(DEPLOYMENTS):
+        items.append((created(deployment, label=f"Model {n}"), at(n)))
+        items.append((ev.DeploymentShared(deployment_id=deployment, principal="bob", role=Role.USER), at(n + 1)))
+        for k in range(5):
+            items.append((ev.PredictionsRecorded(deployment_id=deployment, count=k + n, predicted_at=at(60 * k)), None))
+        items.append((ev.DriftDetected(deployment_id=deployment, status="failing"), at(300)))
+        items.append((ev.DriftDetected(deployment_id=deployment, status="passing"), at(200)))
+        if n % 3 == 0:
+            replaced = ev.ModelReplaced(
+                deployment_id=deployment, model_package=package(f"pkg-{n}"), reason=ReplacementReason.ACCURACY
+            )
+            items.append((replaced, at(400)))
+    return items
+
+
+def expected_total(n: int) -> int:
+    return sum(k + n for k in range(5))
+
+
+async def wait_for_totals(inventory: RunningService) -> None:
+    async def all_counted() -> None:
+        response = await inventory.get("/deployments", limit=100, sort="label")
+        body = response.json()
+        assert body["count"] == len(DEPLOYMENTS), body
+        totals = {d["id"]: d["predictions"]["total"] for d in body["data"]}
+        assert totals == {d: expected_total(n) for n, d in enumerate(DEPLOYMENTS)}
+
+    await eventually(all_counted, within=60)
+
+
+async def test_a_crash_after_the_write_and_before_the_commit_applies_nothing_twice(
+    inventory: RunningService, publisher: Publisher, namespace: str
+) -> None:
+    store: InventoryStore = inventory.app.state.store
+    original = store.apply
+    crashes: list[int] = []
+
+    async def crash_after_write(batch: Sequence[Inbound]) -> int:
+        applied = await original(batch)
+        if not crashes:
+            crashes.append(applied)
+            raise RuntimeError("simulated crash: written, offsets not committed")
+        return applied
+
+    store.apply = crash_after_write  # type: ignore[method-assign]
+    await publisher.emit_many(namespace, stream())
+    await wait_for_totals(inventory)
+    assert crashes, "the simulated crash never happened"
+    assert crashes[0] > 0
+
+
+async def test_replaying_the_log_into_an_empty_projection_gives_the_live_documents(
+    inventory: RunningService, publisher: Publisher, namespace: str
+) -> None:
+    envelopes = await publisher.emit_many(namespace, stream())
+    # Upstream publishes a few events twice, with the same ids, at new offsets.
+    for envelope, (message, _) in list(zip(envelopes, stream(), strict=True))[:10]:
+        await publisher.send_envelope(namespace, envelope, message)
+    await wait_for_totals(inventory)
+
+    settings = inventory.settings
+    client = mongo_client(settings.mongo_url)
+    try:
+        db = client[settings.mongo_database]
+        rebuilt = InventoryStore(db, collection="deployments_replayed")
+        stats = await replay(
+            settings.kafka_bootstrap_servers,
+            [settings.topics.deployment_events, settings.topics.monitoring_events],
+            rebuilt.apply,
+            registry,
+        )
+        assert stats.invalid == 0
+        assert stats.records == len(envelopes) + 10
+
+        def documents(rows: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+            return {row["_id"]: {k: v for k, v in row.items() if k != "_rev"} for row in rows}
+
+        live = documents(await db["deployments"].find().to_list(None))
+        replayed = documents(await db["deployments_replayed"].find().to_list(None))
+    finally:
+        await client.close()
+    assert set(live) == set(DEPLOYMENTS)
+    assert replayed == live
