@@ -32,7 +32,12 @@ class InventoryStore:
         self.projection: ProjectionStore[DeploymentView] = ProjectionStore(self.collection, DeploymentView)
 
     async def create_indexes(self) -> None:
-        await self.collection.create_indexes(_INDEXES)
+        # FerretDB v1 drops the connection when asked to create an index that already exists,
+        # so only the missing ones are sent (MongoDB would accept either).
+        existing = {index["name"] async for index in await self.collection.list_indexes()}
+        missing = [index for index in _INDEXES if index.document["name"] not in existing]
+        if missing:
+            await self.collection.create_indexes(missing)
 
     async def apply(self, batch: Sequence[Inbound]) -> int:
         return await self.projection.apply(batch, evolve)

@@ -1,0 +1,115 @@
+"""The inventory process is killed with SIGKILL mid-stream and restarted: nothing is lost and no
+prediction is counted twice."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from shared import events as ev
+from shared.messages import Message
+from tests.infra import ROOT, Infra
+from tests.support import Publisher, at, created, eventually
+
+DEPLOYMENTS = [f"kill-{n}" for n in range(10)]
+PER_DEPLOYMENT = 800
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+class ServiceProcess:
+    def __init__(self, env: dict[str, str], log: Path) -> None:
+        self.env = env
+        self.log = log
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        with self.log.open("ab") as out:
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "services.inventory"], cwd=ROOT, env=self.env, stdout=out, stderr=out
+            )
+
+    def kill(self) -> None:
+        assert self.process is not None
+        self.process.send_signal(signal.SIGKILL)
+        self.process.wait(timeout=10)
+
+    def stop(self) -> None:
+        if self.process and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.kill()
+
+
+@pytest.fixture
+def service(infra: Infra, namespace: str, tmp_path: Path) -> Iterator[tuple[ServiceProcess, str]]:
+    port = free_port()
+    env = {
+        **os.environ,
+        "INVENTORY_KAFKA_BOOTSTRAP_SERVERS": infra.kafka,
+        "INVENTORY_MONGO_URL": infra.mongo_url,
+        "INVENTORY_MONGO_DATABASE": f"inv_{namespace}",
+        "INVENTORY_TOPIC_NAMESPACE": namespace,
+        "INVENTORY_TOPIC_PARTITIONS": "3",
+        "INVENTORY_HTTP_PORT": str(port),
+        "INVENTORY_BATCH_MAX_RECORDS": "40",
+        "INVENTORY_BATCH_TIMEOUT_MS": "20",
+        "INVENTORY_API_TOKENS": '{"admin-token": {"user": "admin", "admin": true}}',
+    }
+    process = ServiceProcess(env, tmp_path / "inventory.log")
+    yield process, f"http://127.0.0.1:{port}"
+    process.stop()
+
+
+async def totals(http: httpx.AsyncClient) -> dict[str, int]:
+    response = await http.get("/deployments", params={"limit": 100}, headers={"Authorization": "Bearer admin-token"})
+    response.raise_for_status()
+    return {d["id"]: d["predictions"]["total"] for d in response.json()["data"]}
+
+
+async def test_killed_mid_stream_then_restarted_counts_every_prediction_once(
+    service: tuple[ServiceProcess, str], publisher: Publisher, namespace: str
+) -> None:
+    process, url = service
+    process.start()
+    async with httpx.AsyncClient(base_url=url, timeout=5) as http:
+
+        async def ready() -> None:
+            try:
+                response = await http.get("/readyz")
+            except httpx.TransportError as exc:
+                raise AssertionError(str(exc)) from exc
+            assert response.status_code == 200, response.text
+
+        await eventually(ready, within=60, interval=0.25)
+        items: list[tuple[Message, object]] = [(created(d), at(0)) for d in DEPLOYMENTS]
+        for k in range(PER_DEPLOYMENT):
+            items += [(ev.PredictionsRecorded(deployment_id=d, count=1, predicted_at=at(k)), None) for d in DEPLOYMENTS]
+        await publisher.emit_many(namespace, items)  # type: ignore[arg-type]
+
+        async def partly_applied() -> None:
+            assert 0 < sum((await totals(http)).values()) < PER_DEPLOYMENT * len(DEPLOYMENTS)
+
+        await eventually(partly_applied, within=60, interval=0.02)
+        process.kill()
+        process.start()
+        await eventually(ready, within=60, interval=0.25)
+
+        async def complete() -> None:
+            assert await totals(http) == dict.fromkeys(DEPLOYMENTS, PER_DEPLOYMENT)
+
+        await eventually(complete, within=120, interval=0.5)
