@@ -97,7 +97,12 @@ async def test_replaying_the_log_into_an_empty_projection_gives_the_live_documen
         assert stats.records == len(envelopes) + 10
 
         def documents(rows: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
-            return {row["_id"]: {k: v for k, v in row.items() if k != "_rev"} for row in rows}
+            # The revision counts writes, and the order of recent ids follows how the two topics
+            # happened to interleave; everything else, offsets included, must be identical.
+            for row in rows:
+                del row["_rev"]
+                row["_applied"]["recent_ids"].sort()
+            return {row["_id"]: row for row in rows}
 
         live = documents(await db["deployments"].find().to_list(None))
         replayed = documents(await db["deployments_replayed"].find().to_list(None))

@@ -1,0 +1,1 @@
+"""Operator tools: the `lifecycle` CLI and the demo."""
