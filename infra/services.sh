@@ -22,9 +22,12 @@ port_of() { local var="${1^^}_HTTP_PORT"; echo "${!var:-${PORTS[$1]}}"; }
 
 start() {
   mkdir -p "$STATE"
+  cd "$ROOT"
   for svc in "${SERVICES[@]}"; do
     if pid_of "$svc" >/dev/null; then log "$svc already running"; continue; fi
-    (cd "$ROOT" && setsid nohup "$PYTHON" -m "services.$svc" >>"$STATE/$svc.log" 2>&1 & echo $! >"$STATE/$svc.pid")
+    # Detached in its own session, with no inherited descriptors, so callers' pipes close.
+    setsid nohup "$PYTHON" -m "services.$svc" >>"$STATE/$svc.log" 2>&1 </dev/null &
+    echo $! >"$STATE/$svc.pid"
     log "$svc started on :$(port_of "$svc") (log: $STATE/$svc.log)"
   done
   for svc in "${SERVICES[@]}"; do

@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import uuid
 from collections.abc import AsyncIterator, Iterator
+from typing import Any
 
 import httpx
 import pytest
@@ -68,7 +69,7 @@ class RunningService:
     http: httpx.AsyncClient
     settings: InventorySettings
 
-    async def get(self, path: str, token: str = "admin-token", **params: object) -> httpx.Response:
+    async def get(self, path: str, token: str = "admin-token", **params: Any) -> httpx.Response:
         return await self.http.get(path, params=params, headers={"Authorization": f"Bearer {token}"})
 
 

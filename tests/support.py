@@ -107,3 +107,41 @@ class Publisher:
             envelopes.append(envelope)
         await asyncio.gather(*futures)
         return envelopes
+
+
+def applied(app: Any, type_name: str | None = None) -> float:
+    """How many valid events the service's consumer has handed to its handler (of one type, or all),
+    duplicates included: a marker that the consumer got past a point of the stream."""
+    total = 0.0
+    for metric in app.state.runtime.metrics.registry.collect():
+        if metric.name != "lifecycle_events_applied":
+            continue
+        for sample in metric.samples:
+            if sample.name.endswith("_total") and type_name in (None, sample.labels.get("type")):
+                total += sample.value
+    return total
+
+
+async def until_applied(app: Any, count: int, type_name: str | None = None, within: float = 30.0) -> None:
+    """Wait until the consumer has handled at least `count` events (of `type_name`, or of any type)."""
+
+    async def reached() -> None:
+        seen = applied(app, type_name)
+        assert seen >= count, f"{seen:.0f} of {count} {type_name or 'events'} handled so far"
+
+    await eventually(reached, within=within)
+
+
+def health_report(deployment_id: str, dimension: str, status: str, **over: Any) -> ev.HealthReport:
+    """A report for one health dimension: service, drift, accuracy or fairness."""
+    kinds: dict[str, type[ev.HealthReport]] = {
+        "service": ev.ServiceHealthChanged,
+        "drift": ev.DriftDetected,
+        "accuracy": ev.AccuracyChanged,
+        "fairness": ev.FairnessChanged,
+    }
+    return kinds[dimension].model_validate({"deployment_id": deployment_id, "status": status, **over})
+
+
+def predictions(deployment_id: str, count: int, predicted_at: datetime) -> ev.PredictionsRecorded:
+    return ev.PredictionsRecorded(deployment_id=deployment_id, count=count, predicted_at=predicted_at)

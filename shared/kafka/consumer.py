@@ -48,7 +48,7 @@ class DeadLetter:
     error: InvalidMessage
 
 
-BatchHandler = Callable[[Sequence[Inbound]], Awaitable[None]]
+BatchHandler = Callable[[Sequence[Inbound]], Awaitable[object]]
 
 
 def decode(record: ConsumerRecord[bytes, bytes], registry: MessageRegistry) -> Inbound | DeadLetter:

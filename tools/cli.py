@@ -1,0 +1,251 @@
+"""`lifecycle`: the operators' command line — inventory, audit trail and time travel, projection
+rebuilds by replay, dead letters."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from datetime import UTC, datetime
+from typing import Annotated, Any
+
+import httpx
+import typer
+from pydantic_settings import SettingsConfigDict
+from rich.console import Console
+from rich.progress import Progress
+from rich.table import Table
+
+from services.inventory.domain import evolve
+from services.inventory.settings import InventorySettings
+from services.inventory.state import HEALTH_DIMENSIONS, DeploymentView
+from services.inventory.store import InventoryStore
+from shared.envelope import InvalidMessage, from_record
+from shared.kafka.consumer import Inbound, decode
+from shared.kafka.publisher import KafkaPublisher
+from shared.kafka.reader import read_all
+from shared.messages import registry
+from shared.mongo import mongo_client
+from shared.replay import replay
+from shared.settings import ServiceSettings
+
+app = typer.Typer(help=__doc__, no_args_is_help=True)
+dead_letters = typer.Typer(help="List and re-drive the dead-letter topic.", no_args_is_help=True)
+app.add_typer(dead_letters, name="dead-letters")
+# Tables are wide: when the output is not a terminal (make run, CI logs) rich would assume 80 columns.
+console = Console(width=None if sys.stdout.isatty() else 160)
+
+
+class CliSettings(ServiceSettings):
+    model_config = SettingsConfigDict(env_prefix="LIFECYCLE_", extra="ignore")
+
+    service_name: str = "cli"
+    inventory_url: str = "http://127.0.0.1:8001"
+    token: str = "dev-admin-token"
+
+
+def _settings() -> CliSettings:
+    return CliSettings()
+
+
+def _get(path: str, params: dict[str, Any] | None = None) -> Any:
+    s = _settings()
+    response = httpx.get(
+        f"{s.inventory_url}{path}", params=params, headers={"Authorization": f"Bearer {s.token}"}, timeout=10
+    )
+    if response.status_code >= 400:
+        console.print(f"[red]{response.status_code}[/red] {response.json().get('detail', response.text)}")
+        raise typer.Exit(1)
+    return response.json()
+
+
+@app.command()
+def inventory(
+    search: Annotated[str | None, typer.Option(help="Text in label or description")] = None,
+    status: Annotated[str | None, typer.Option(help="e.g. active,inactive")] = None,
+    sort: Annotated[str, typer.Option(help="label, -predictions, service_health, ...")] = "label",
+    limit: int = 50,
+) -> None:
+    """The deployment inventory as a table."""
+    params = {
+        "sort": sort,
+        "limit": limit,
+        **({"search": search} if search else {}),
+        **({"status": status} if status else {}),
+    }
+    page = _get("/deployments", params)
+    table = Table(title=f"{page['count']} deployments")
+    for column in ("id", "label", "status", "importance", "service", "drift", "accuracy", "predictions", "model"):
+        table.add_column(column)
+    for d in page["data"]:
+        health = [_badge(d["health"][dimension]["status"]) for dimension in ("service", "drift", "accuracy")]
+        model = (d.get("model_package") or {}).get("name", "")
+        table.add_row(d["id"], d["label"], d["status"], d["importance"], *health, str(d["predictions"]["total"]), model)
+    console.print(table)
+
+
+@app.command()
+def summary() -> None:
+    """The summary tiles."""
+    tiles = _get("/deployments/summary")
+    console.print(
+        f"active deployments: [bold]{tiles['active_deployments']}[/bold]   predictions: {tiles['predictions']}"
+    )
+    table = Table("health", "passing", "warning", "failing", "unknown")
+    for dimension in HEALTH_DIMENSIONS:
+        t = tiles[dimension]
+        table.add_row(dimension, *(str(t[k]) for k in ("passing", "warning", "failing", "unknown")))
+    console.print(table)
+
+
+@app.command()
+def audit(
+    deployment_id: str,
+    at: Annotated[str | None, typer.Option(help="Also show the deployment as it was at this ISO time")] = None,
+) -> None:
+    """Every event of a deployment from the log, in order; with --at, its state at that time."""
+    moment = datetime.fromisoformat(at.replace("Z", "+00:00")) if at else None
+    if moment and moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    items = asyncio.run(_events_of(deployment_id))
+    items.sort(key=lambda item: (item.envelope.time, item.position.offset))
+    table = Table("time", "event", "actor", "source", "correlation", title=f"audit trail of {deployment_id}")
+    view: DeploymentView | None = None
+    for item in items:
+        e = item.envelope
+        table.add_row(e.time.isoformat(), e.type, e.actor or "", e.source, (e.correlationid or "")[:8])
+        if moment is None or e.time <= moment:
+            view = evolve(view, item)
+    console.print(table)
+    if moment is not None:
+        if view is None:
+            console.print(f"{deployment_id} did not exist at {moment.isoformat()}")
+            return
+        model = view.model_package.name if view.model_package else "-"
+        console.print(f"at {moment.isoformat()}: status={view.status} model={model} importance={view.importance}")
+        for dimension in HEALTH_DIMENSIONS:
+            console.print(f"  {dimension}: {getattr(view.health, dimension).status}")
+        console.print(f"  predictions: {view.predictions.total}; owners: {', '.join(view.owners)}")
+
+
+async def _events_of(deployment_id: str) -> list[Inbound]:
+    s = _settings()
+    topics = [s.topics.deployment_events, s.topics.monitoring_events]
+    found: list[Inbound] = []
+    async for record in read_all(s.kafka_bootstrap_servers, topics):
+        if record.key == deployment_id.encode():
+            item = decode(record, registry)
+            if isinstance(item, Inbound):
+                found.append(item)
+    return found
+
+
+@app.command("replay")
+def replay_command(
+    projection: Annotated[str, typer.Argument(help="Only 'inventory' has a projection so far")] = "inventory",
+    collection: Annotated[str, typer.Option(help="Collection to rebuild into (must be empty)")] = "deployments_rebuilt",
+) -> None:
+    """Rebuild a projection from the log into an empty collection, with the live apply code."""
+    if projection != "inventory":
+        raise typer.BadParameter("only the inventory projection exists so far")
+    asyncio.run(_replay_inventory(collection))
+
+
+async def _replay_inventory(collection: str) -> None:
+    s = InventorySettings()
+    client = mongo_client(s.mongo_url)
+    try:
+        target = client[s.mongo_database][collection]
+        if await target.estimated_document_count():
+            console.print(f"[red]{collection} is not empty[/red]; drop it or choose another name")
+            raise typer.Exit(1)
+        store = InventoryStore(client[s.mongo_database], collection)
+        await store.create_indexes()
+        with Progress(console=console) as progress:
+            task = progress.add_task("replaying", total=None)
+            stats = await replay(
+                s.kafka_bootstrap_servers,
+                [s.topics.deployment_events, s.topics.monitoring_events],
+                store.apply,
+                registry,
+                progress=lambda n: progress.advance(task, n),
+            )
+        console.print(f"{stats.records} records, {stats.applied} applied, {stats.invalid} invalid -> {collection}")
+    finally:
+        await client.close()
+
+
+@dead_letters.command("list")
+def list_dead_letters(limit: int = 100) -> None:
+    """Dead letters with their reason and where they came from."""
+    letters = asyncio.run(_dead_letters())
+    table = Table("source", "key", "code", "reason", "service", title=f"{len(letters)} dead letters")
+    for record, headers in letters[-limit:]:
+        where = (headers.get(f"dlq-source-{part}") for part in ("topic", "partition", "offset"))
+        source = "{}[{}]@{}".format(*where)
+        key = record.key.decode(errors="replace") if record.key else ""
+        table.add_row(
+            source, key, headers.get("dlq-error-code", ""), headers.get("dlq-error", ""), headers.get("dlq-service", "")
+        )
+    console.print(table)
+
+
+@dead_letters.command("redrive")
+def redrive(
+    code: Annotated[str | None, typer.Option(help="Only letters with this error code")] = None,
+    yes: Annotated[bool, typer.Option("--yes", help="Do it; without this only show what would be sent")] = False,
+) -> None:
+    """Send dead letters back to their source topic, unchanged, e.g. after a schema fix was deployed.
+
+    Consumers dedupe by event id, so re-driving a letter twice applies it at most once."""
+    asyncio.run(_redrive(code, yes))
+
+
+async def _redrive(code: str | None, yes: bool) -> None:
+    s = _settings()
+    chosen = [(r, h) for r, h in await _dead_letters() if code is None or h.get("dlq-error-code") == code]
+    for record, headers in chosen:
+        console.print(
+            f"{headers.get('dlq-source-topic')} <- {headers.get('dlq-error-code')}: {_describe(record.value)}"
+        )
+    if not yes:
+        console.print(f"{len(chosen)} letters would be re-driven; add --yes to send them")
+        return
+    publisher = KafkaPublisher(s.kafka_bootstrap_servers, s.topics, source="lifecycle-cli")
+    await publisher.start()
+    try:
+        for record, headers in chosen:
+            original = [(k, v) for k, v in record.headers if not k.startswith("dlq-")]
+            await publisher.send_raw(headers["dlq-source-topic"], record.value, record.key, original)
+    finally:
+        await publisher.stop()
+    console.print(f"re-drove {len(chosen)} letters")
+
+
+async def _dead_letters() -> list[tuple[Any, dict[str, str]]]:
+    s = _settings()
+    letters = []
+    async for record in read_all(s.kafka_bootstrap_servers, [s.topics.dead_letters]):
+        headers = {k: v.decode(errors="replace") for k, v in record.headers if k.startswith("dlq-")}
+        letters.append((record, headers))
+    return letters
+
+
+def _describe(value: bytes | None) -> str:
+    try:
+        envelope = from_record(value, [])
+        return f"{envelope.type} {envelope.id}"
+    except InvalidMessage:
+        return repr((value or b"")[:40])
+
+
+def _badge(status: str) -> str:
+    colour = {"passing": "green", "warning": "yellow", "failing": "red"}.get(status, "grey50")
+    return f"[{colour}]{status}[/{colour}]"
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()
