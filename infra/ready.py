@@ -31,10 +31,10 @@ async def database_answers(url: str) -> None:
         await client.close()
 
 
-async def main(timeout: float) -> int:
+async def main(within: float) -> int:
     bootstrap = f"127.0.0.1:{os.getenv('LIFECYCLE_KAFKA_PORT', '9092')}"
     mongo = f"mongodb://127.0.0.1:{os.getenv('LIFECYCLE_MONGO_PORT', '27017')}"
-    deadline = time.monotonic() + timeout
+    deadline = time.monotonic() + within
     for name, check, address in (("kafka", kafka_answers, bootstrap), ("database", database_answers, mongo)):
         while True:
             try:
@@ -43,7 +43,7 @@ async def main(timeout: float) -> int:
                 break
             except Exception as exc:
                 if time.monotonic() > deadline:
-                    print(f"not ready after {timeout:.0f}s: {name} at {address}: {exc}", file=sys.stderr)
+                    print(f"not ready after {within:.0f}s: {name} at {address}: {exc}", file=sys.stderr)
                     return 1
                 await asyncio.sleep(0.5)
     return 0

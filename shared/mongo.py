@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
-from pymongo import AsyncMongoClient
+from pymongo import AsyncMongoClient, IndexModel
+from pymongo.asynchronous.collection import AsyncCollection
 
 Document = dict[str, Any]
 
@@ -16,3 +18,14 @@ def mongo_client(url: str) -> AsyncMongoClient[Document]:
 
 async def ping(client: AsyncMongoClient[Document]) -> None:
     await client.admin.command("ping")
+
+
+async def ensure_indexes(collection: AsyncCollection[Document], indexes: Sequence[IndexModel]) -> None:
+    """Create the indexes that do not exist yet.
+
+    FerretDB v1 drops the connection when asked to create an index that already exists, so only the
+    missing ones are sent (MongoDB would accept either)."""
+    existing = {index["name"] async for index in await collection.list_indexes()}
+    missing = [index for index in indexes if index.document["name"] not in existing]
+    if missing:
+        await collection.create_indexes(missing)

@@ -1,29 +1,33 @@
 """Applies messages to a per-subject projection effectively once, with one atomic write per document.
 
-Each document carries, next to the state, what has been applied to it: the highest offset seen per
-source partition (exact dedupe of redelivery after a crash) and the ids of the latest events (dedupe
-of an upstream that publishes the same event twice). Both are written in the same single-document
-replace as the state, guarded by a revision number, so a crash between the write and the offset
-commit only causes a harmless re-read. A batch is one find and one bulk write, whatever its size.
+Two ways an event can come back, two guards:
+- Redelivery after a crash (same partition, same offset): each document records the highest offset
+  applied per source partition, in the same single-document write as the state. Exact, forever.
+- An upstream that publishes the same event again (same id, new offset): a ledger collection of
+  applied event ids, kept for `dedupe_horizon` (FerretDB has no TTL indexes, so `prune` trims it).
+  The ledger is written after the state; the ids of each document's latest write are also kept in
+  the document itself, so a crash between the two writes cannot open a gap.
+A batch costs two reads (documents, ledger) and two bulk writes, whatever its size.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable, Sequence
+from datetime import datetime
 from typing import Any, Generic, TypeVar
 
 from pydantic import BaseModel
-from pymongo import ReplaceOne
+from pymongo import ASCENDING, IndexModel, ReplaceOne
 from pymongo.asynchronous.collection import AsyncCollection
+from pymongo.errors import BulkWriteError
 
 from shared.kafka.consumer import Inbound
-from shared.mongo import Document
+from shared.mongo import Document, ensure_indexes
 
 S = TypeVar("S", bound=BaseModel)
 Evolve = Callable[[S | None, Inbound], S]
-
-RECENT_IDS_KEPT = 64
+_DUPLICATE_KEY = 11000
 
 
 class StaleProjection(RuntimeError):
@@ -31,25 +35,20 @@ class StaleProjection(RuntimeError):
 
 
 class AppliedLog(BaseModel):
+    """What one document has applied: offsets per source partition, ids of its latest write."""
+
     positions: dict[str, int] = {}
-    recent_ids: list[str] = []
+    last_write_ids: list[str] = []
 
     def has_applied(self, inbound: Inbound) -> bool:
-        position = inbound.position
-        last = self.positions.get(f"{position.topic}#{position.partition}")
-        return (last is not None and position.offset <= last) or inbound.envelope.id in self.recent_ids
-
-    def record(self, inbound: Inbound) -> None:
-        position = inbound.position
-        self.positions[f"{position.topic}#{position.partition}"] = position.offset
-        self.recent_ids.append(inbound.envelope.id)
-        del self.recent_ids[:-RECENT_IDS_KEPT]
+        last = self.positions.get(_source(inbound))
+        return (last is not None and inbound.position.offset <= last) or inbound.envelope.id in self.last_write_ids
 
     def to_document(self) -> Document:
         # Topic names contain dots, which cannot be document keys: store the positions as a list.
         return {
             "positions": [{"source": key, "offset": offset} for key, offset in sorted(self.positions.items())],
-            "recent_ids": self.recent_ids,
+            "last_write_ids": self.last_write_ids,
         }
 
     @classmethod
@@ -57,46 +56,81 @@ class AppliedLog(BaseModel):
         if not document:
             return cls()
         positions = {item["source"]: item["offset"] for item in document.get("positions", [])}
-        return cls(positions=positions, recent_ids=list(document.get("recent_ids", [])))
+        return cls(positions=positions, last_write_ids=list(document.get("last_write_ids", [])))
 
 
 class ProjectionStore(Generic[S]):
-    """A collection of one document per subject: the state's fields plus `_applied` and `_rev`."""
+    """A collection of one document per subject (the state's fields plus `_applied` and `_rev`),
+    and its ledger of applied event ids."""
 
     def __init__(self, collection: AsyncCollection[Document], model: type[S]) -> None:
         self.collection = collection
+        self.ledger: AsyncCollection[Document] = collection.database[f"{collection.name}_applied_events"]
         self.model = model
+
+    async def create_indexes(self) -> None:
+        await ensure_indexes(self.ledger, [IndexModel([("time", ASCENDING)])])
 
     async def apply(self, batch: Sequence[Inbound], evolve: Evolve[S]) -> int:
         """Fold the batch into the projection; returns how many messages were new."""
         by_subject: dict[str, list[Inbound]] = defaultdict(list)
         for inbound in batch:
             by_subject[inbound.envelope.subject].append(inbound)
+        current = {doc["_id"]: doc async for doc in self.collection.find({"_id": {"$in": list(by_subject)}})}
+        ids = list({inbound.envelope.id for inbound in batch})
+        in_ledger = {row["_id"] async for row in self.ledger.find({"_id": {"$in": ids}}, {"_id": True})}
 
-        current = {
-            document["_id"]: document async for document in self.collection.find({"_id": {"$in": list(by_subject)}})
-        }
         writes: list[ReplaceOne[Document]] = []
-        applied = 0
+        applied: list[Inbound] = []
+        unrecorded: list[Inbound] = []  # applied before, but maybe not yet in the ledger
         for subject, items in by_subject.items():
             document = current.get(subject)
             state = self.model.model_validate(document) if document else None
             log = AppliedLog.from_document(document.get("_applied") if document else None)
-            changed = False
+            fresh: list[Inbound] = []
             for inbound in items:
-                if log.has_applied(inbound):
+                if inbound.envelope.id in in_ledger:
+                    continue
+                if log.has_applied(inbound) or any(f.envelope.id == inbound.envelope.id for f in fresh):
+                    unrecorded.append(inbound)
                     continue
                 state = evolve(state, inbound)
-                log.record(inbound)
-                changed = True
-                applied += 1
-            if changed and state is not None:
+                log.positions[_source(inbound)] = inbound.position.offset
+                fresh.append(inbound)
+            if fresh and state is not None:
+                log.last_write_ids = [inbound.envelope.id for inbound in fresh]
                 writes.append(self._replace(subject, state, log, document))
+                applied += fresh
+
+        # Ledger first for what was applied earlier: their ids may be about to leave `last_write_ids`.
+        await self._record(unrecorded)
         if writes:
             result = await self.collection.bulk_write(writes, ordered=False)
             if result.matched_count + result.upserted_count != len(writes):
                 raise StaleProjection(f"{len(writes) - result.matched_count} documents changed underneath")
-        return applied
+        await self._record(applied)
+        return len(applied)
+
+    async def prune(self, older_than: datetime) -> int:
+        """Forget applied ids of events older than the dedupe horizon."""
+        result = await self.ledger.delete_many({"time": {"$lt": older_than}})
+        return result.deleted_count
+
+    async def get(self, subject: str) -> S | None:
+        document = await self.collection.find_one({"_id": subject})
+        return self.model.model_validate(document) if document else None
+
+    async def _record(self, items: Sequence[Inbound]) -> None:
+        rows = {
+            i.envelope.id: {"_id": i.envelope.id, "subject": i.envelope.subject, "time": i.envelope.time} for i in items
+        }
+        if not rows:
+            return
+        try:
+            await self.ledger.insert_many(list(rows.values()), ordered=False)
+        except BulkWriteError as exc:
+            if any(error["code"] != _DUPLICATE_KEY for error in exc.details.get("writeErrors", [])):
+                raise
 
     def _replace(self, subject: str, state: S, log: AppliedLog, previous: Document | None) -> ReplaceOne[Any]:
         revision = previous["_rev"] if previous else 0
@@ -107,6 +141,6 @@ class ProjectionStore(Generic[S]):
         guard = {"_id": subject, "_rev": revision} if previous else {"_id": subject, "_rev": {"$exists": False}}
         return ReplaceOne(guard, document, upsert=True)
 
-    async def get(self, subject: str) -> S | None:
-        document = await self.collection.find_one({"_id": subject})
-        return self.model.model_validate(document) if document else None
+
+def _source(inbound: Inbound) -> str:
+    return f"{inbound.position.topic}#{inbound.position.partition}"

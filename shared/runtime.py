@@ -64,12 +64,22 @@ class Runtime:
         return checks
 
 
+async def _every(seconds: float, hook: Hook) -> None:
+    while True:
+        try:
+            await hook()
+        except Exception:
+            log.exception("periodic task failed", task=getattr(hook, "__name__", repr(hook)))
+        await asyncio.sleep(seconds)
+
+
 def service_app(
     runtime: Runtime,
     *,
     title: str,
     routers: Sequence[APIRouter] = (),
     on_start: Sequence[Hook] = (),
+    periodic: Sequence[tuple[float, Hook]] = (),
     description: str = "",
 ) -> FastAPI:
     """A FastAPI app whose lifespan runs the runtime, with /healthz, /readyz and /metrics."""
@@ -81,9 +91,13 @@ def service_app(
         for hook in on_start:
             await hook()
         await runtime.start()
+        tasks = [asyncio.create_task(_every(seconds, hook)) for seconds, hook in periodic]
         try:
             yield
         finally:
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
             await runtime.stop()
 
     app = FastAPI(title=title, description=description, lifespan=lifespan)

@@ -56,6 +56,7 @@ class ServiceSettings(BaseSettings):
     batch_max_records: int = Field(default=500, ge=1)
     batch_timeout_ms: int = Field(default=200, ge=1)
     retry_backoff_s: float = Field(default=1.0, ge=0)
+    dedupe_horizon_days: float = Field(default=30, gt=0, description="How long re-published event ids are recognised")
 
     @property
     def topics(self) -> Topics:

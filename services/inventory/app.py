@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+
 from fastapi import FastAPI
 
 from services.inventory.handlers import ProjectionHandler, read_api
@@ -32,12 +34,18 @@ def create_app(settings: InventorySettings | None = None) -> FastAPI:
         max_records=settings.batch_max_records,
         timeout_ms=settings.batch_timeout_ms,
     )
+
+    async def prune() -> None:
+        horizon = datetime.now(UTC) - timedelta(days=settings.dedupe_horizon_days)
+        await store.prune_dedupe_ledger(horizon)
+
     app = service_app(
         runtime,
         title="Lifecycle inventory",
         description="Every deployment with its model, importance, status, health and usage.",
         routers=[read_api(store, settings)],
         on_start=[store.create_indexes],
+        periodic=[(3600, prune)],
     )
     app.state.store = store
     return app

@@ -8,7 +8,7 @@ event time, prediction counts are sums, so a replay gives the same documents as 
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from services.inventory.state import (
@@ -115,7 +115,8 @@ def _statistics_cleared(view: DeploymentView, e: ev.DeploymentStatisticsCleared,
     if e.start is None and e.end is None:
         return view.model_copy(update={"predictions": Predictions(), "health": HealthByDimension()})
     first = e.start.date().isoformat() if e.start else ""
-    last = e.end.date().isoformat() if e.end else "9999-12-31"
+    # The range is [start, end): the day of `end` is touched only if `end` is past its midnight.
+    last = (e.end - timedelta(microseconds=1)).date().isoformat() if e.end else "9999-12-31"
     # Counts are kept per UTC day, so a range clears the whole days it touches.
     daily = {day: n for day, n in view.predictions.daily.items() if not first <= day <= last}
     last_at = view.predictions.last_at

@@ -74,7 +74,8 @@ def read_api(store: InventoryStore, settings: InventorySettings) -> APIRouter:
 
     @router.get("/summary", response_model=Summary, summary="Summary tiles over the deployments you can see")
     async def summary(who: CallerDep) -> Summary:
-        return fold_summary(await store.summary(who))
+        rows, predictions = await store.summary(who)
+        return fold_summary(rows, predictions)
 
     @router.get("/{deployment_id}", response_model=DeploymentOut)
     async def get_deployment(deployment_id: str, who: CallerDep) -> DeploymentOut:
@@ -114,14 +115,12 @@ def to_output(view: DeploymentView, now: datetime) -> DeploymentOut:
     )
 
 
-def fold_summary(rows: list[dict[str, Any]]) -> Summary:
+def fold_summary(rows: list[dict[str, Any]], predictions: int) -> Summary:
     by_status: Counter[str] = Counter()
     health: dict[str, Counter[str]] = {d: Counter() for d in HEALTH_DIMENSIONS}
-    predictions = 0
     for row in rows:
         key, count = row["_id"], row["count"]
         by_status[key.get("status") or "unknown"] += count
-        predictions += row.get("predictions", 0)
         for dimension in HEALTH_DIMENSIONS:
             health[dimension][key.get(dimension) or HealthStatus.UNKNOWN.value] += count
     return Summary(

@@ -17,6 +17,7 @@ from services.inventory.state import HEALTH_DIMENSIONS
 from shared.events.values import DeploymentStatus, HealthStatus, Importance, Platform, Role, TargetType
 
 MAX_LIMIT = 1000
+MAX_OFFSET = 10_000_000
 DEFAULT_LIMIT = 50
 LISTED_STATUSES = [s for s in DeploymentStatus if s not in (DeploymentStatus.DELETED, DeploymentStatus.ERASED)]
 SORT_FIELDS = {
@@ -80,7 +81,7 @@ def parse_list_query(params: Mapping[str, Sequence[str]], caller: Caller) -> Lis
     return ListQuery(
         filter={"$and": clauses},
         sort=_sort(_single("sort", params.get("sort"), "label")),
-        offset=_integer("offset", params.get("offset"), 0, 0, None),
+        offset=_integer("offset", params.get("offset"), 0, 0, MAX_OFFSET),
         limit=_integer("limit", params.get("limit"), DEFAULT_LIMIT, 1, MAX_LIMIT),
     )
 
@@ -103,14 +104,14 @@ def _single(name: str, raw: Sequence[str] | None, default: str) -> str:
     return raw[0]
 
 
-def _integer(name: str, raw: Sequence[str] | None, default: int, low: int, high: int | None) -> int:
+def _integer(name: str, raw: Sequence[str] | None, default: int, low: int, high: int) -> int:
     text = _single(name, raw, str(default))
     try:
         value = int(text)
     except ValueError:
         raise BadQuery(f"{name}: {text!r} is not an integer") from None
-    if value < low or (high is not None and value > high):
-        raise BadQuery(f"{name}: must be between {low} and {high}" if high else f"{name}: must be >= {low}")
+    if not low <= value <= high:
+        raise BadQuery(f"{name}: must be between {low} and {high}")
     return value
 
 
@@ -144,9 +145,8 @@ def _strings_in(field: str) -> Callable[..., Any]:
 
 
 def _search(values: list[str], _: Caller) -> dict[str, Any]:
-    text = " ".join(values) if len(values) > 1 else values[0]
-    pattern = {"$regex": re.escape(text), "$options": "i"}
-    return {"$or": [{"label": pattern}, {"description": pattern}]}
+    patterns = [{"$regex": re.escape(text), "$options": "i"} for text in values]
+    return {"$or": [{field: pattern} for pattern in patterns for field in ("label", "description")]}
 
 
 def _role(values: list[str], caller: Caller) -> dict[str, Any]:
@@ -162,7 +162,7 @@ def _role(values: list[str], caller: Caller) -> dict[str, Any]:
 def _date_bound(field: str, operator: str) -> Callable[..., Any]:
     def build(values: list[str], _: Caller) -> dict[str, Any]:
         if len(values) != 1:
-            raise BadQuery(f"{field}: give one date")
+            raise BadQuery("give one date")
         try:
             moment = datetime.fromisoformat(values[0].replace("Z", "+00:00"))
         except ValueError:

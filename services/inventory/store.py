@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
 from pymongo import ASCENDING, DESCENDING, IndexModel
@@ -12,7 +13,7 @@ from services.inventory.domain import evolve
 from services.inventory.query import Caller, ListQuery, visible_to
 from services.inventory.state import HEALTH_DIMENSIONS, DeploymentView
 from shared.kafka.consumer import Inbound
-from shared.mongo import Document
+from shared.mongo import Document, ensure_indexes
 from shared.projection import ProjectionStore
 
 COLLECTION = "deployments"
@@ -32,12 +33,11 @@ class InventoryStore:
         self.projection: ProjectionStore[DeploymentView] = ProjectionStore(self.collection, DeploymentView)
 
     async def create_indexes(self) -> None:
-        # FerretDB v1 drops the connection when asked to create an index that already exists,
-        # so only the missing ones are sent (MongoDB would accept either).
-        existing = {index["name"] async for index in await self.collection.list_indexes()}
-        missing = [index for index in _INDEXES if index.document["name"] not in existing]
-        if missing:
-            await self.collection.create_indexes(missing)
+        await ensure_indexes(self.collection, _INDEXES)
+        await self.projection.create_indexes()
+
+    async def prune_dedupe_ledger(self, older_than: datetime) -> int:
+        return await self.projection.prune(older_than)
 
     async def apply(self, batch: Sequence[Inbound]) -> int:
         return await self.projection.apply(batch, evolve)
@@ -51,14 +51,16 @@ class InventoryStore:
         cursor = cursor.sort(query.sort).skip(query.offset).limit(query.limit)
         return total, [DeploymentView.model_validate(document) async for document in cursor]
 
-    async def summary(self, caller: Caller) -> list[dict[str, Any]]:
-        """Counts per (status, health of each dimension), and predictions, over what `caller` may see.
+    async def summary(self, caller: Caller) -> tuple[list[dict[str, Any]], int]:
+        """Counts per (status, health of each dimension) and the predictions total, over what
+        `caller` may see.
 
-        One $group with $sum only, which both MongoDB and FerretDB support; the tiles are folded
-        from these rows by the caller."""
+        Only $group with $sum, which both MongoDB and FerretDB support; FerretDB v1 computes just the
+        first accumulator of a $group, so the two sums are two small aggregations."""
+        visible = {"$match": visible_to(caller)}
         group_key = {"status": "$status", **{d: f"$health.{d}.status" for d in HEALTH_DIMENSIONS}}
-        pipeline: list[dict[str, Any]] = [
-            {"$match": visible_to(caller)},
-            {"$group": {"_id": group_key, "count": {"$sum": 1}, "predictions": {"$sum": "$predictions.total"}}},
-        ]
-        return [row async for row in await self.collection.aggregate(pipeline)]
+        counts = [visible, {"$group": {"_id": group_key, "count": {"$sum": 1}}}]
+        predictions = [visible, {"$group": {"_id": None, "total": {"$sum": "$predictions.total"}}}]
+        rows = [row async for row in await self.collection.aggregate(counts)]
+        totals = [row async for row in await self.collection.aggregate(predictions)]
+        return rows, int(totals[0]["total"]) if totals else 0

@@ -12,7 +12,7 @@ from services.inventory.state import DeploymentView
 from shared import events as ev
 from shared.envelope import wrap
 from shared.events.retraining import RunStatus, TriggerType
-from shared.events.values import DeploymentStatus, HealthStatus, HealthWindow, Importance, ReplacementReason, Role
+from shared.events.values import DeploymentStatus, HealthStatus, HealthWindow, Importance, ReplacementReason, Role, Tag
 from shared.kafka.consumer import Inbound, Position
 from shared.messages import Message
 from tests.support import at, created, package
@@ -80,7 +80,7 @@ def test_sharing_replaces_a_role_and_revoking_removes_it() -> None:
 
 def test_settings_change_only_what_is_given() -> None:
     view = fold(
-        (created("d1", tags=(ev.deployment.Tag(name="env", value="prod"),)), at(0)),
+        (created("d1", tags=(Tag(name="env", value="prod"),)), at(0)),
         (ev.DeploymentSettingsChanged(deployment_id="d1", description="new"), at(1)),
     )
     assert view.label == "Deployment d1" and view.description == "new"
