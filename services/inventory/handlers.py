@@ -8,7 +8,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from services.inventory.query import BadQuery, Caller, parse_list_query
+from services.inventory.query import PARAMETER_HELP, BadQuery, Caller, parse_list_query
 from services.inventory.schemas import (
     DailyCount,
     DeploymentOut,
@@ -55,7 +55,20 @@ def read_api(store: InventoryStore, settings: InventorySettings) -> APIRouter:
 
     CallerDep = Annotated[Caller, Depends(caller)]
 
-    @router.get("", response_model=DeploymentPage, summary="List, search, filter and sort deployments")
+    @router.get(
+        "",
+        response_model=DeploymentPage,
+        summary="List, search, filter and sort deployments",
+        description="Comma-separated values mean OR within a parameter and AND across parameters.",
+        # The parameters are parsed from the raw query (repeats, comma lists, unknown names refused),
+        # so they are described here for the OpenAPI document rather than declared one by one.
+        openapi_extra={
+            "parameters": [
+                {"name": name, "in": "query", "required": False, "schema": {"type": "string"}, "description": text}
+                for name, text in PARAMETER_HELP.items()
+            ]
+        },
+    )
     async def list_deployments(request: Request, who: CallerDep) -> DeploymentPage:
         params = {key: request.query_params.getlist(key) for key in request.query_params}
         try:

@@ -196,3 +196,24 @@ _FILTERS: dict[str, Callable[[list[str], Caller], dict[str, Any]]] = {
     "created_before": _date_bound("created_at", "$lt"),
 }
 _ALLOWED = [*_FILTERS, "sort", "offset", "limit"]
+
+PARAMETER_HELP = {
+    "search": "Case-insensitive text in the label or description",
+    "status": f"One or more of {', '.join(s.value for s in LISTED_STATUSES)}",
+    "importance": "One or more of LOW, MODERATE, HIGH, CRITICAL",
+    **{f"{d}_health": "One or more of passing, warning, failing, unknown" for d in HEALTH_DIMENSIONS},
+    "platform": "Prediction environment platform, e.g. aws,gcp",
+    "target_type": "Champion target type, e.g. Binary,Regression",
+    "owner": "Deployments owned by these principals",
+    "created_by": "Deployments created by these users",
+    "tag": "Tag name (env) or name:value (env:prod)",
+    "role": "Your role on the deployment: OWNER or USER",
+    "last_prediction_after": "ISO-8601 time; last prediction at or after it",
+    "last_prediction_before": "ISO-8601 time; last prediction before it",
+    "created_after": "ISO-8601 time; created at or after it",
+    "created_before": "ISO-8601 time; created before it",
+    "sort": f"One of {', '.join(SORT_FIELDS)}; prefix '-' for descending (health: failing first)",
+    "offset": "Rows to skip",
+    "limit": f"Rows per page, 1 to {MAX_LIMIT}",
+}
+"""For the OpenAPI document; comma-separated values mean OR within a parameter, AND across them."""

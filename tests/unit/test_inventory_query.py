@@ -64,3 +64,9 @@ def test_bad_parameters_are_refused_with_a_reason(params: dict[str, list[str]], 
 
 def test_accuracy_accepts_unavailable() -> None:
     assert clauses(accuracy_health="unavailable") == [{"health.accuracy.status": {"$in": ["unavailable"]}}]
+
+
+def test_the_openapi_description_covers_every_parameter() -> None:
+    from services.inventory.query import _ALLOWED, PARAMETER_HELP
+
+    assert list(PARAMETER_HELP) == _ALLOWED
