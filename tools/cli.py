@@ -130,13 +130,14 @@ def audit(
 async def _events_of(deployment_id: str) -> list[Inbound]:
     s = _settings()
     topics = [s.topics.deployment_events, s.topics.monitoring_events]
-    found: list[Inbound] = []
+    found: dict[str, Inbound] = {}
     async for record in read_all(s.kafka_bootstrap_servers, topics):
         if record.key == deployment_id.encode():
             item = decode(record, registry)
-            if isinstance(item, Inbound):
-                found.append(item)
-    return found
+            # An event published twice is one fact: keep its first delivery.
+            if isinstance(item, Inbound) and item.envelope.id not in found:
+                found[item.envelope.id] = item
+    return list(found.values())
 
 
 @app.command("replay")
