@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from prometheus_client import CollectorRegistry, Counter, Histogram
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
 
 class ServiceMetrics:
@@ -34,5 +34,10 @@ class ServiceMetrics:
             "Time to apply one batch",
             registry=self.registry,
             buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
+        )
+        self.lag_seconds = Gauge(
+            "lifecycle_consumer_lag_seconds",
+            "Age of the oldest record of the latest batch when it was handled",
+            registry=self.registry,
         )
         self.service = labels["service"]

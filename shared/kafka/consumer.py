@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import time
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any
@@ -114,6 +115,9 @@ class BatchConsumer:
         await self.process(records)
 
     async def process(self, records: Sequence[ConsumerRecord[bytes, bytes]]) -> None:
+        if records:
+            oldest_ms = min(record.timestamp for record in records)
+            self.metrics.lag_seconds.set(max(0.0, time.time() - oldest_ms / 1000))
         decoded = [decode(record, self.registry) for record in records]
         letters = [item for item in decoded if isinstance(item, DeadLetter)]
         valid = [item for item in decoded if isinstance(item, Inbound)]
@@ -130,6 +134,8 @@ class BatchConsumer:
             raise
         for item in valid:
             self.metrics.events_applied.labels(type=item.envelope.type).inc()
+            e = item.envelope
+            log.debug("handled", event_id=e.id, type=e.type, deployment_id=e.subject, correlation_id=e.correlationid)
 
     async def _dead_letter(self, letters: Sequence[DeadLetter]) -> None:
         topic = self.publisher.topics.dead_letters

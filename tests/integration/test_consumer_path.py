@@ -157,3 +157,21 @@ async def test_bad_records_go_to_the_dead_letter_topic_and_the_consumer_keeps_go
     assert violation["dlq-service"] == b"inventory"
     assert int(violation["dlq-source-offset"]) == 2
     assert all(r.key == b"dep-4" for r in letters)
+
+
+async def test_metrics_count_applied_and_dead_lettered_events(
+    inventory: RunningService, publisher: Publisher, namespace: str
+) -> None:
+    topic = Topics(namespace).deployment_events
+    await publisher.send(topic, b"not json", b"dep-5")
+    await publisher.send(topic, structured("DeploymentCreated", "dep-5", creation("dep-5")), b"dep-5")
+
+    async def counted() -> str:
+        text = (await inventory.http.get("/metrics")).text
+        assert 'lifecycle_events_dead_lettered_total{code="not-json"} 1.0' in text
+        assert 'lifecycle_events_applied_total{type="DeploymentCreated"} 1.0' in text
+        return text
+
+    text = await eventually(counted)
+    assert "lifecycle_consumer_lag_seconds" in text
+    assert "lifecycle_handler_seconds_count" in text
