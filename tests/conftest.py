@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import uuid
 from collections.abc import AsyncIterator, Iterator
@@ -49,6 +50,11 @@ async def publisher(infra: Infra) -> AsyncIterator[Publisher]:
 
 @pytest.fixture
 def inventory_settings(infra: Infra, namespace: str) -> InventorySettings:
+    return settings_for(infra, namespace)
+
+
+def settings_for(infra: Infra, namespace: str) -> InventorySettings:
+    """Inventory settings isolated to one namespace (topics) and one database."""
     return InventorySettings(
         kafka_bootstrap_servers=infra.kafka,
         mongo_url=infra.mongo_url,
@@ -75,12 +81,21 @@ class RunningService:
 
 @pytest_asyncio.fixture
 async def inventory(inventory_settings: InventorySettings) -> AsyncIterator[RunningService]:
-    app = create_app(inventory_settings)
-    async with app.router.lifespan_context(app):
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://inventory") as http:
-            yield RunningService(app, http, inventory_settings)
-    await _drop(inventory_settings)
+    async with running_inventory(inventory_settings) as service:
+        yield service
+
+
+@contextlib.asynccontextmanager
+async def running_inventory(settings: InventorySettings) -> AsyncIterator[RunningService]:
+    """The real app with its lifespan (broker, consumer, database) and an HTTP client; dropped after."""
+    app = create_app(settings)
+    try:
+        async with app.router.lifespan_context(app):
+            transport = httpx.ASGITransport(app=app)
+            async with httpx.AsyncClient(transport=transport, base_url="http://inventory") as http:
+                yield RunningService(app, http, settings)
+    finally:
+        await _drop(settings)
 
 
 async def _drop(settings: InventorySettings) -> None:

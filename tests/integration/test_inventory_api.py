@@ -29,12 +29,9 @@ from collections.abc import AsyncIterator
 from datetime import datetime
 from typing import Any
 
-import httpx
 import pytest
 import pytest_asyncio
 
-from services.inventory.app import create_app
-from services.inventory.settings import InventorySettings
 from shared import events as ev
 from shared.events.values import (
     DeploymentStatus,
@@ -47,7 +44,7 @@ from shared.events.values import (
     TargetType,
 )
 from shared.messages import Message
-from tests.conftest import TOKENS, RunningService, _drop
+from tests.conftest import RunningService, running_inventory, settings_for
 from tests.infra import Infra
 from tests.support import Publisher, applied, at, created, eventually, health_report, package, predictions
 
@@ -171,33 +168,15 @@ def fleet() -> list[tuple[Message, datetime | None]]:
 async def api(infra: Infra, publisher: Publisher) -> AsyncIterator[RunningService]:
     """One inventory for the module, with the whole fleet applied before any test reads it."""
     namespace = f"t{uuid.uuid4().hex[:12]}"
-    settings = InventorySettings(
-        kafka_bootstrap_servers=infra.kafka,
-        mongo_url=infra.mongo_url,
-        mongo_database=f"inv_{namespace}",
-        topic_namespace=namespace,
-        topic_partitions=3,
-        batch_timeout_ms=50,
-        retry_backoff_s=0.2,
-        log_json=False,
-        log_level="WARNING",
-        api_tokens=TOKENS,
-    )
-    app = create_app(settings)
-    try:
-        async with app.router.lifespan_context(app):
-            transport = httpx.ASGITransport(app=app)
-            async with httpx.AsyncClient(transport=transport, base_url="http://inventory") as http:
-                items = fleet()
-                await publisher.emit_many(namespace, items)
+    async with running_inventory(settings_for(infra, namespace)) as service:
+        items = fleet()
+        await publisher.emit_many(namespace, items)
 
-                async def all_applied() -> None:
-                    assert applied(app) == len(items)
+        async def all_applied() -> None:
+            assert applied(service.app) == len(items)
 
-                await eventually(all_applied, within=60)
-                yield RunningService(app, http, settings)
-    finally:
-        await _drop(settings)
+        await eventually(all_applied, within=60)
+        yield service
 
 
 async def page(api: RunningService, token: str = "admin-token", **params: object) -> dict[str, Any]:
