@@ -12,7 +12,8 @@ from typing import Any
 
 import shared.events  # noqa: F401  (registers every event)
 from shared.envelope import Envelope
-from shared.messages import Command, registry
+from shared.messages import Command, Stream, registry
+from shared.settings import Topics
 
 ROOT = Path(__file__).resolve().parent.parent / "schemas"
 
@@ -27,7 +28,48 @@ def render() -> dict[str, str]:
         schema["title"] = model.type_name
         schema["x-lifecycle"] = {"version": model.version, "stream": model.stream.value, "subject": model.subject_field}
         files[f"{kind}/{model.type_name}.v{model.version}.json"] = _dump(schema)
+    files["asyncapi.json"] = _dump(asyncapi(files))
     return files
+
+
+def asyncapi(files: dict[str, str]) -> dict[str, Any]:
+    """An AsyncAPI 3.0 description of every topic (default namespace) and the messages it carries."""
+    topics = Topics("lifecycle")
+    channels: dict[str, Any] = {}
+    for stream in Stream:
+        models = [m for m in registry if m.stream is stream]
+        channels[stream.value] = {
+            "address": topics.for_stream(stream),
+            "description": "Kafka key: the CloudEvents subject (deployment id, or package id for the registry)",
+            "messages": {m.type_name: {"$ref": f"#/components/messages/{m.type_name}"} for m in models},
+        }
+    channels["dead-letters"] = {
+        "address": topics.dead_letters,
+        "description": "Records no consumer could read: original bytes, key and headers plus dlq-* headers",
+        "messages": {},
+    }
+    messages = {
+        m.type_name: {
+            "name": m.type_name,
+            "contentType": "application/cloudevents+json",
+            "summary": (m.__doc__ or m.type_name).strip().splitlines()[0],
+            "payload": {
+                "allOf": [
+                    {"$ref": "envelope.json"},
+                    {"properties": {"type": {"const": m.type_name}, "data": {"$ref": path}}},
+                ]
+            },
+        }
+        for m in registry
+        for path in [f"{'commands' if issubclass(m, Command) else 'events'}/{m.type_name}.v{m.version}.json"]
+        if path in files
+    }
+    return {
+        "asyncapi": "3.0.0",
+        "info": {"title": "Lifecycle events", "version": "1", "description": "Topics are <namespace>.<stream>"},
+        "channels": channels,
+        "components": {"messages": messages},
+    }
 
 
 def write(root: Path = ROOT) -> list[Path]:
