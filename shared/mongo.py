@@ -29,3 +29,9 @@ async def ensure_indexes(collection: AsyncCollection[Document], indexes: Sequenc
     missing = [index for index in indexes if index.document["name"] not in existing]
     if missing:
         await collection.create_indexes(missing)
+
+
+async def is_ferretdb(client: AsyncMongoClient[Document]) -> bool:
+    """FerretDB answers buildInfo with its own version next to the MongoDB one it emulates."""
+    info = await client.admin.command("buildInfo")
+    return "ferretdbVersion" in info

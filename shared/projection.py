@@ -3,15 +3,22 @@
 Two ways an event can come back, two guards:
 - Redelivery after a crash (same partition, same offset): each document records the highest offset
   applied per source partition, in the same single-document write as the state. Exact, forever.
-- An upstream that publishes the same event again (same id, new offset): a ledger collection of
-  applied event ids, kept for `dedupe_horizon` (FerretDB has no TTL indexes, so `prune` trims it).
-  The ledger is written after the state; the ids of each document's latest write are also kept in
-  the document itself, so a crash between the two writes cannot open a gap.
-A batch costs two reads (documents, ledger) and two bulk writes, whatever its size.
+- An upstream that publishes the same event again (same id, new offset): before applying, each event
+  id is claimed in a ledger collection by the delivery (partition and offset) that carries it. A
+  second delivery of the id finds the claim of another position and is skipped; a redelivery of
+  the claiming position goes through and the document's offsets decide. Claims are kept for the
+  dedupe horizon (FerretDB has no TTL indexes, so `prune` trims them).
+
+Documents carry a revision. On MongoDB each write is guarded by it, so a consumer that lost its
+partition in a rebalance cannot overwrite newer state. FerretDB v1 only pushes a filter on `_id`
+alone down to SQLite and scans the whole collection for anything else, so there the guard is off
+and one instance per partition is assumed (true unless a rebalance races a slow batch).
+A batch costs one ledger insert, point reads of its documents and one bulk write.
 """
 
 from __future__ import annotations
 
+import asyncio
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 from datetime import datetime
@@ -23,96 +30,68 @@ from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.errors import BulkWriteError
 
 from shared.kafka.consumer import Inbound
-from shared.mongo import Document, ensure_indexes
+from shared.mongo import Document, ensure_indexes, is_ferretdb
 
 S = TypeVar("S", bound=BaseModel)
 Evolve = Callable[[S | None, Inbound], S]
 _DUPLICATE_KEY = 11000
+_READ_CONCURRENCY = 32
 
 
 class StaleProjection(RuntimeError):
     """Another writer changed a document since it was read; the batch must be re-read and retried."""
 
 
-class AppliedLog(BaseModel):
-    """What one document has applied: offsets per source partition, ids of its latest write."""
-
-    positions: dict[str, int] = {}
-    last_write_ids: list[str] = []
-
-    def has_applied(self, inbound: Inbound) -> bool:
-        last = self.positions.get(_source(inbound))
-        return (last is not None and inbound.position.offset <= last) or inbound.envelope.id in self.last_write_ids
-
-    def to_document(self) -> Document:
-        # Topic names contain dots, which cannot be document keys: store the positions as a list.
-        return {
-            "positions": [{"source": key, "offset": offset} for key, offset in sorted(self.positions.items())],
-            "last_write_ids": self.last_write_ids,
-        }
-
-    @classmethod
-    def from_document(cls, document: Document | None) -> AppliedLog:
-        if not document:
-            return cls()
-        positions = {item["source"]: item["offset"] for item in document.get("positions", [])}
-        return cls(positions=positions, last_write_ids=list(document.get("last_write_ids", [])))
-
-
 class ProjectionStore(Generic[S]):
     """A collection of one document per subject (the state's fields plus `_applied` and `_rev`),
-    and its ledger of applied event ids."""
+    and its ledger of claimed event ids."""
 
     def __init__(self, collection: AsyncCollection[Document], model: type[S]) -> None:
         self.collection = collection
         self.ledger: AsyncCollection[Document] = collection.database[f"{collection.name}_applied_events"]
         self.model = model
+        self.guard_revisions = True
+        self._reads = asyncio.Semaphore(_READ_CONCURRENCY)
 
-    async def create_indexes(self) -> None:
+    async def prepare(self) -> None:
         await ensure_indexes(self.ledger, [IndexModel([("time", ASCENDING)])])
+        self.guard_revisions = not await is_ferretdb(self.collection.database.client)
 
     async def apply(self, batch: Sequence[Inbound], evolve: Evolve[S]) -> int:
         """Fold the batch into the projection; returns how many messages were new."""
         by_subject: dict[str, list[Inbound]] = defaultdict(list)
         for inbound in batch:
             by_subject[inbound.envelope.subject].append(inbound)
-        current = {doc["_id"]: doc async for doc in self.collection.find({"_id": {"$in": list(by_subject)}})}
-        ids = list({inbound.envelope.id for inbound in batch})
-        in_ledger = {row["_id"] async for row in self.ledger.find({"_id": {"$in": ids}}, {"_id": True})}
+        claims = await self._claim(batch)
+        current = await self._load(list(by_subject))
 
         writes: list[ReplaceOne[Document]] = []
-        applied: list[Inbound] = []
-        unrecorded: list[Inbound] = []  # applied before, but maybe not yet in the ledger
+        applied = 0
         for subject, items in by_subject.items():
             document = current.get(subject)
             state = self.model.model_validate(document) if document else None
-            log = AppliedLog.from_document(document.get("_applied") if document else None)
-            fresh: list[Inbound] = []
+            positions = _positions(document)
+            changed = False
             for inbound in items:
-                if inbound.envelope.id in in_ledger:
-                    continue
-                if log.has_applied(inbound) or any(f.envelope.id == inbound.envelope.id for f in fresh):
-                    unrecorded.append(inbound)
-                    continue
+                source, offset = _source(inbound), inbound.position.offset
+                if claims[inbound.envelope.id] != (source, offset):
+                    continue  # the same event was delivered before at another position
+                if positions.get(source, -1) >= offset:
+                    continue  # redelivered after a crash: already in this document
                 state = evolve(state, inbound)
-                log.positions[_source(inbound)] = inbound.position.offset
-                fresh.append(inbound)
-            if fresh and state is not None:
-                log.last_write_ids = [inbound.envelope.id for inbound in fresh]
-                writes.append(self._replace(subject, state, log, document))
-                applied += fresh
-
-        # Ledger first for what was applied earlier: their ids may be about to leave `last_write_ids`.
-        await self._record(unrecorded)
+                positions[source] = offset
+                changed = True
+                applied += 1
+            if changed and state is not None:
+                writes.append(self._replace(subject, state, positions, document))
         if writes:
             result = await self.collection.bulk_write(writes, ordered=False)
             if result.matched_count + result.upserted_count != len(writes):
                 raise StaleProjection(f"{len(writes) - result.matched_count} documents changed underneath")
-        await self._record(applied)
-        return len(applied)
+        return applied
 
     async def prune(self, older_than: datetime) -> int:
-        """Forget applied ids of events older than the dedupe horizon."""
+        """Forget claims of events older than the dedupe horizon."""
         result = await self.ledger.delete_many({"time": {"$lt": older_than}})
         return result.deleted_count
 
@@ -120,26 +99,57 @@ class ProjectionStore(Generic[S]):
         document = await self.collection.find_one({"_id": subject})
         return self.model.model_validate(document) if document else None
 
-    async def _record(self, items: Sequence[Inbound]) -> None:
-        rows = {
-            i.envelope.id: {"_id": i.envelope.id, "subject": i.envelope.subject, "time": i.envelope.time} for i in items
-        }
-        if not rows:
-            return
+    async def _claim(self, batch: Sequence[Inbound]) -> dict[str, tuple[str, int]]:
+        """Event id -> the position that owns it: this batch's for new ids, the earlier one otherwise."""
+        rows: dict[str, Document] = {}
+        for item in batch:
+            e = item.envelope
+            rows.setdefault(
+                e.id,
+                {
+                    "_id": e.id,
+                    "source": _source(item),
+                    "offset": item.position.offset,
+                    "subject": e.subject,
+                    "time": e.time,
+                },
+            )
         try:
             await self.ledger.insert_many(list(rows.values()), ordered=False)
         except BulkWriteError as exc:
             if any(error["code"] != _DUPLICATE_KEY for error in exc.details.get("writeErrors", [])):
                 raise
+            # Rare (redeliveries and re-publications): read back who owns the ids already claimed.
+            async for row in self.ledger.find({"_id": {"$in": list(rows)}}):
+                rows[row["_id"]] = row
+        return {event_id: (row["source"], row["offset"]) for event_id, row in rows.items()}
 
-    def _replace(self, subject: str, state: S, log: AppliedLog, previous: Document | None) -> ReplaceOne[Any]:
+    async def _load(self, subjects: list[str]) -> dict[str, Document]:
+        # Point reads by _id: the one filter every backend answers from its primary key.
+        async def one(subject: str) -> Document | None:
+            async with self._reads:
+                return await self.collection.find_one({"_id": subject})
+
+        found = await asyncio.gather(*(one(subject) for subject in subjects))
+        return {document["_id"]: document for document in found if document is not None}
+
+    def _replace(self, subject: str, state: S, positions: dict[str, int], previous: Document | None) -> ReplaceOne[Any]:
         revision = previous["_rev"] if previous else 0
-        document = {**state.model_dump(mode="python"), "_id": subject, "_applied": log.to_document()}
+        applied = [{"source": key, "offset": offset} for key, offset in sorted(positions.items())]
+        document = {**state.model_dump(mode="python"), "_id": subject, "_applied": {"positions": applied}}
         document["_rev"] = revision + 1
-        # A new document is guarded by "no _rev yet": if another writer inserted it first, the upsert
-        # collides on _id and the whole batch is retried from a fresh read.
-        guard = {"_id": subject, "_rev": revision} if previous else {"_id": subject, "_rev": {"$exists": False}}
+        guard: Document = {"_id": subject}
+        if self.guard_revisions:
+            # A new document is guarded by "no _rev yet": if another writer inserted it first, the
+            # upsert collides on _id and the whole batch is retried from a fresh read.
+            guard["_rev"] = revision if previous else {"$exists": False}
         return ReplaceOne(guard, document, upsert=True)
+
+
+def _positions(document: Document | None) -> dict[str, int]:
+    # Topic names contain dots, which cannot be document keys, so positions are stored as a list.
+    applied = (document or {}).get("_applied") or {}
+    return {item["source"]: item["offset"] for item in applied.get("positions", [])}
 
 
 def _source(inbound: Inbound) -> str:

@@ -34,7 +34,7 @@ class InventoryStore:
 
     async def create_indexes(self) -> None:
         await ensure_indexes(self.collection, _INDEXES)
-        await self.projection.create_indexes()
+        await self.projection.prepare()
 
     async def prune_dedupe_ledger(self, older_than: datetime) -> int:
         return await self.projection.prune(older_than)
