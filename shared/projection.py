@@ -13,12 +13,11 @@ Documents carry a revision. On MongoDB each write is guarded by it, so a consume
 partition in a rebalance cannot overwrite newer state. FerretDB v1 only pushes a filter on `_id`
 alone down to SQLite and scans the whole collection for anything else, so there the guard is off
 and one instance per partition is assumed (true unless a rebalance races a slow batch).
-A batch costs one ledger insert, point reads of its documents and one bulk write.
+A batch costs one ledger insert, one read of its documents and one bulk write (in chunks of 50).
 """
 
 from __future__ import annotations
 
-import asyncio
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 from datetime import datetime
@@ -35,7 +34,9 @@ from shared.mongo import Document, ensure_indexes, is_ferretdb
 S = TypeVar("S", bound=BaseModel)
 Evolve = Callable[[S | None, Inbound], S]
 _DUPLICATE_KEY = 11000
-_READ_CONCURRENCY = 32
+# FerretDB v1 holds a SQLite connection per matched update until the command ends and hangs from
+# about 100 of them; commands of 50 stay clear of that (writes are unordered and idempotent).
+_WRITES_PER_COMMAND = 50
 
 
 class StaleProjection(RuntimeError):
@@ -51,7 +52,6 @@ class ProjectionStore(Generic[S]):
         self.ledger: AsyncCollection[Document] = collection.database[f"{collection.name}_applied_events"]
         self.model = model
         self.guard_revisions = True
-        self._reads = asyncio.Semaphore(_READ_CONCURRENCY)
 
     async def prepare(self) -> None:
         await ensure_indexes(self.ledger, [IndexModel([("time", ASCENDING)])])
@@ -84,10 +84,11 @@ class ProjectionStore(Generic[S]):
                 applied += 1
             if changed and state is not None:
                 writes.append(self._replace(subject, state, positions, document))
-        if writes:
-            result = await self.collection.bulk_write(writes, ordered=False)
-            if result.matched_count + result.upserted_count != len(writes):
-                raise StaleProjection(f"{len(writes) - result.matched_count} documents changed underneath")
+        for start in range(0, len(writes), _WRITES_PER_COMMAND):
+            chunk = writes[start : start + _WRITES_PER_COMMAND]
+            result = await self.collection.bulk_write(chunk, ordered=False)
+            if result.matched_count + result.upserted_count != len(chunk):
+                raise StaleProjection(f"{len(chunk) - result.matched_count} documents changed underneath")
         return applied
 
     async def prune(self, older_than: datetime) -> int:
@@ -125,13 +126,9 @@ class ProjectionStore(Generic[S]):
         return {event_id: (row["source"], row["offset"]) for event_id, row in rows.items()}
 
     async def _load(self, subjects: list[str]) -> dict[str, Document]:
-        # Point reads by _id: the one filter every backend answers from its primary key.
-        async def one(subject: str) -> Document | None:
-            async with self._reads:
-                return await self.collection.find_one({"_id": subject})
-
-        found = await asyncio.gather(*(one(subject) for subject in subjects))
-        return {document["_id"]: document for document in found if document is not None}
+        # One query for the whole batch: an index lookup on MongoDB, a single scan on FerretDB (which
+        # scans for point reads too, so one $in beats one read per document).
+        return {document["_id"]: document async for document in self.collection.find({"_id": {"$in": subjects}})}
 
     def _replace(self, subject: str, state: S, positions: dict[str, int], previous: Document | None) -> ReplaceOne[Any]:
         revision = previous["_rev"] if previous else 0

@@ -3,13 +3,15 @@ log into an empty projection, both end in exactly the documents of a clean run."
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Sequence
 from typing import Any
 
 from services.inventory.store import InventoryStore
 from shared import events as ev
+from shared.envelope import wrap
 from shared.events.values import ReplacementReason, Role
-from shared.kafka.consumer import Inbound
+from shared.kafka.consumer import Inbound, Position
 from shared.messages import Message, registry
 from shared.mongo import mongo_client
 from shared.replay import replay
@@ -109,3 +111,23 @@ async def test_replaying_the_log_into_an_empty_projection_gives_the_live_documen
         await client.close()
     assert set(live) == set(DEPLOYMENTS)
     assert replayed == live
+
+
+async def test_a_batch_touching_many_existing_deployments_is_written(
+    inventory: RunningService, publisher: Publisher, namespace: str
+) -> None:
+    """FerretDB hangs on one update command that matches ~100 existing documents; writes are chunked."""
+    fleet = [f"many-{n:03d}" for n in range(150)]
+    await publisher.emit_many(namespace, [(created(d), at(0)) for d in fleet])
+
+    async def all_created() -> None:
+        assert (await inventory.get("/deployments", limit=1)).json()["count"] == len(fleet)
+
+    await eventually(all_created, within=60)
+    store: InventoryStore = inventory.app.state.store
+    batch = []
+    for offset, deployment in enumerate(fleet):
+        message = ev.PredictionsRecorded(deployment_id=deployment, count=2, predicted_at=at(5))
+        batch.append(Inbound(wrap(message, source="tests"), message, Position("direct", 0, offset)))
+    assert await asyncio.wait_for(store.apply(batch), timeout=30) == len(fleet)
+    assert (await inventory.get("/deployments/summary")).json()["predictions"] == 2 * len(fleet)
