@@ -1,0 +1,102 @@
+"""The database goes away mid-stream and comes back: the consumer keeps retrying its batch, then
+catches up with nothing lost and nothing counted twice. Uses a private FerretDB so that stopping it
+disturbs no one else; needs the locally built binary."""
+
+from __future__ import annotations
+
+import signal
+import socket
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from shared import events as ev
+from tests.conftest import running_inventory, settings_for
+from tests.infra import ROOT, Infra
+from tests.support import Publisher, at, created, eventually
+
+BINARY = ROOT / ".local" / "bin" / "lifecycle-ferretdb"
+
+
+class PrivateDatabase:
+    def __init__(self, data: Path) -> None:
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", 0))
+            self.port = int(sock.getsockname()[1])
+        self.data = data
+        self.process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"mongodb://127.0.0.1:{self.port}"
+
+    def start(self) -> None:
+        self.process = subprocess.Popen(
+            [
+                str(BINARY),
+                "-listen-addr",
+                f"127.0.0.1:{self.port}",
+                "-sqlite-dir",
+                str(self.data),
+                "-log-level",
+                "warn",
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+
+    def kill(self) -> None:
+        if self.process and self.process.poll() is None:
+            self.process.send_signal(signal.SIGKILL)
+            self.process.wait(timeout=10)
+
+
+@pytest.fixture
+def database(tmp_path: Path) -> Iterator[PrivateDatabase]:
+    if not BINARY.exists():
+        pytest.skip("needs the local FerretDB build (make infra-install); containers cannot be killed from here")
+    private = PrivateDatabase(tmp_path / "data")
+    private.start()
+    yield private
+    private.kill()
+
+
+async def test_a_database_outage_delays_but_does_not_lose_or_double_events(
+    infra: Infra, namespace: str, database: PrivateDatabase, publisher: Publisher
+) -> None:
+    settings = settings_for(infra, namespace).model_copy(update={"mongo_url": database.url})
+    fleet = [f"outage-{n}" for n in range(10)]
+    async with running_inventory(settings) as inventory:
+        await publisher.emit_many(namespace, [(created(d), at(0)) for d in fleet])
+
+        async def listed() -> None:
+            response = await inventory.get("/deployments", limit=100)
+            assert response.status_code == 200
+            assert response.json()["count"] == len(fleet)
+
+        await eventually(listed, within=60)
+        database.kill()
+        await publisher.emit_many(
+            namespace,
+            [
+                (ev.PredictionsRecorded(deployment_id=d, count=k, predicted_at=at(k)), None)
+                for d in fleet
+                for k in (1, 2, 3)
+            ],
+        )
+        await eventually(lambda: _failed_batches(inventory.app), within=30)
+        database.start()
+
+        async def caught_up() -> None:
+            response = await inventory.get("/deployments", limit=100)
+            assert response.status_code == 200
+            assert {d["id"]: d["predictions"]["total"] for d in response.json()["data"]} == dict.fromkeys(fleet, 6)
+
+        await eventually(caught_up, within=90, interval=0.5)
+
+
+async def _failed_batches(app: object) -> None:
+    failures = app.state.runtime.metrics.batch_failures._value.get()  # type: ignore[attr-defined]
+    assert failures > 0, "the consumer has not noticed the outage yet"
