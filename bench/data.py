@@ -1,0 +1,254 @@
+"""Synthetic but realistic inventory data, built through the real contract and domain.
+
+- Ingest: CloudEvents encoded exactly as producers do (`wrap` + `to_structured`), one DeploymentCreated
+  per deployment, then a mix of monitoring events spread uniformly over the deployments.
+- Queries: documents shaped like the projection's (`evolve` over each deployment's events, then the
+  layout of `ProjectionStore`: the view's fields, `_id`, `_applied`, `_rev`).
+
+Everything is derived from a seed, so two runs load the same data.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import random
+import uuid
+from collections import Counter
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from services.inventory.domain import evolve
+from services.inventory.query import Caller
+from services.inventory.state import DeploymentView
+from shared import events as ev
+from shared.envelope import Envelope, to_structured, wrap
+from shared.events.values import (
+    DeploymentStatus,
+    HealthStatus,
+    HealthWindow,
+    Importance,
+    ModelPackageRef,
+    Platform,
+    PredictionEnvironment,
+    PrincipalType,
+    Role,
+    Tag,
+    TargetType,
+)
+from shared.kafka.consumer import Inbound, Position
+from shared.messages import Message
+from shared.mongo import Document
+from shared.settings import Topics
+
+T0 = datetime(2026, 11, 1, tzinfo=UTC)
+USERS = [f"user-{n:02d}" for n in range(40)]
+TEAMS = [f"team-{n}" for n in range(4)]
+# The non-admin caller of the query benchmark: one user in two of the four teams, so it sees about half.
+CALLER = Caller(user="user-07", groups=("team-2", "team-3"))
+
+_ADJECTIVES = ["Churn", "Fraud", "Credit", "Demand", "Price", "Lead", "Risk", "Claims", "Sentiment", "Routing"]
+_NOUNS = ["scorer", "forecaster", "classifier", "ranker", "detector", "estimator"]
+_HEALTH = [HealthStatus.PASSING, HealthStatus.WARNING, HealthStatus.FAILING, HealthStatus.UNKNOWN]
+_HEALTH_WEIGHTS = [0.6, 0.22, 0.13, 0.05]
+_STATUS = [DeploymentStatus.ACTIVE, DeploymentStatus.INACTIVE, DeploymentStatus.ERRORED, DeploymentStatus.LAUNCHING]
+_STATUS_WEIGHTS = [0.72, 0.16, 0.06, 0.06]
+# Monitoring mix of the ingest stream (after one DeploymentCreated per deployment).
+INGEST_MIX: list[tuple[type[Message], float]] = [
+    (ev.PredictionsRecorded, 0.55),
+    (ev.ServiceHealthChanged, 0.15),
+    (ev.DriftDetected, 0.15),
+    (ev.AccuracyChanged, 0.15),
+]
+
+
+def deployment_id(n: int) -> str:
+    return f"dep-{n:07d}"
+
+
+def _event_id(rng: random.Random) -> str:
+    return str(uuid.UUID(int=rng.getrandbits(128), version=4))
+
+
+def created_event(n: int, rng: random.Random) -> ev.DeploymentCreated:
+    target = rng.choice(list(TargetType))
+    package = ModelPackageRef(
+        id=f"pkg-{n:07d}",
+        name=f"{rng.choice(['gbm', 'xgboost', 'glm', 'keras', 'rf'])} v{rng.randint(1, 9)}",
+        registered_model_id=f"rm-{n % 5000:05d}",
+        target_name=rng.choice(["churn", "fraud", "amount", "class", "score"]),
+        target_type=target,
+        target_classes=("yes", "no") if target is TargetType.BINARY else (),
+    )
+    tags = [Tag(name="env", value=rng.choice(["prod", "staging"]))]
+    if rng.random() < 0.5:
+        tags.append(Tag(name="cost-center", value=f"cc-{rng.randint(1, 30)}"))
+    return ev.DeploymentCreated(
+        deployment_id=deployment_id(n),
+        label=f"{rng.choice(_ADJECTIVES)} {rng.choice(_NOUNS)} {n}",
+        description=f"Scores {rng.choice(['customers', 'orders', 'claims', 'sessions'])} for the {n % 97} desk",
+        importance=rng.choice(list(Importance)),
+        status=rng.choices(_STATUS, _STATUS_WEIGHTS)[0],
+        model_package=package,
+        prediction_environment=PredictionEnvironment(
+            id=f"env-{n % 12}", name=f"prod-{n % 12}", platform=rng.choice(list(Platform))
+        ),
+        created_by=rng.choice(USERS),
+        owners=(rng.choice(TEAMS),) if rng.random() < 0.8 else (),
+        tags=tuple(tags),
+    )
+
+
+def monitoring_event(kind: type[Message], subject: str, at: datetime, rng: random.Random) -> Message:
+    if kind is ev.PredictionsRecorded:
+        return ev.PredictionsRecorded(
+            deployment_id=subject, count=rng.randint(1, 5000), predicted_at=at, model_package_id=None
+        )
+    status = rng.choices(_HEALTH, _HEALTH_WEIGHTS)[0]
+    window = HealthWindow(start=at - timedelta(hours=1), end=at)
+    if kind is ev.ServiceHealthChanged:
+        return ev.ServiceHealthChanged(
+            deployment_id=subject, status=status, window=window, error_count_5xx=rng.randint(0, 20)
+        )
+    if kind is ev.DriftDetected:
+        features = tuple(f"f{k}" for k in rng.sample(range(40), rng.randint(0, 3)))
+        return ev.DriftDetected(deployment_id=subject, status=status, window=window, drifting_features=features)
+    if kind is ev.AccuracyChanged:
+        return ev.AccuracyChanged(
+            deployment_id=subject, status=status, window=window, metric="LogLoss", value=round(rng.random(), 4)
+        )
+    raise ValueError(f"no generator for {kind.__name__}")
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Record:
+    topic: str
+    key: bytes
+    value: bytes
+    headers: list[tuple[str, bytes]]
+
+
+@dataclasses.dataclass(frozen=True)
+class IngestData:
+    records: list[Record]
+    predictions_total: int
+    by_type: dict[str, int]
+
+    @property
+    def bytes_total(self) -> int:
+        return sum(len(r.value) for r in self.records)
+
+
+def ingest_data(namespace: str, deployments: int, events: int, seed: int) -> IngestData:
+    """One DeploymentCreated per deployment, then `events - deployments` monitoring events."""
+    if events < deployments:
+        raise ValueError(f"--events ({events}) must be at least --deployments ({deployments})")
+    rng = random.Random(seed)
+    topics = Topics(namespace)
+    records: list[Record] = []
+    by_type: Counter[str] = Counter()
+    predictions = 0
+
+    def add(message: Message, at: datetime) -> None:
+        envelope = wrap(message, source="bench/upstream", event_id=_event_id(rng), time=at, actor="bench")
+        value, headers = to_structured(envelope)
+        records.append(Record(topics.for_stream(message.stream), envelope.subject.encode(), value, headers))
+        by_type[message.type_name] += 1
+
+    for n in range(deployments):
+        add(created_event(n, rng), T0 + timedelta(seconds=n))
+    kinds, weights = zip(*INGEST_MIX, strict=True)
+    start = T0 + timedelta(seconds=deployments)
+    for i in range(events - deployments):
+        at = start + timedelta(seconds=i / 2)
+        message = monitoring_event(rng.choices(kinds, weights)[0], deployment_id(rng.randrange(deployments)), at, rng)
+        if isinstance(message, ev.PredictionsRecorded):
+            predictions += message.count
+        add(message, at)
+    return IngestData(records, predictions, dict(by_type))
+
+
+def _envelope(message: Message, at: datetime, event_id: str) -> Envelope:
+    # Skips validation and payload serialisation: the domain reads only id, subject, time and actor.
+    return Envelope.model_construct(
+        id=event_id,
+        type=message.type_name,
+        source="bench/upstream",
+        subject=message.subject,
+        time=at,
+        actor="bench",
+        data={},
+    )
+
+
+def deployment_events(n: int, rng: random.Random) -> list[tuple[Message, datetime]]:
+    """The life of one deployment up to now: creation, maybe sharing, health, predictions, deletion."""
+    subject = deployment_id(n)
+    created_at = T0 - timedelta(days=rng.uniform(1, 700))
+    items: list[tuple[Message, datetime]] = [(created_event(n, rng), created_at)]
+    if rng.random() < 0.3:
+        share = ev.DeploymentShared(
+            deployment_id=subject, principal=rng.choice(TEAMS), principal_type=PrincipalType.GROUP, role=Role.USER
+        )
+        items.append((share, created_at + timedelta(hours=1)))
+    reported = T0 - timedelta(hours=rng.uniform(0, 48))
+    for kind in (ev.ServiceHealthChanged, ev.DriftDetected, ev.AccuracyChanged):
+        if rng.random() < 0.9:
+            items.append((monitoring_event(kind, subject, reported, rng), reported))
+    if rng.random() < 0.3:
+        fairness = ev.FairnessChanged(deployment_id=subject, status=rng.choices(_HEALTH, _HEALTH_WEIGHTS)[0])
+        items.append((fairness, reported))
+    for _ in range(rng.randint(0, 4)):
+        at = T0 - timedelta(days=rng.uniform(0, 30))
+        items.append((monitoring_event(ev.PredictionsRecorded, subject, at, rng), at))
+    if rng.random() < 0.05:
+        items.append((ev.DeploymentDeleted(deployment_id=subject), T0))
+    return items
+
+
+def _rng(seed: int, n: int) -> random.Random:
+    return random.Random(seed * 1_000_003 + n)
+
+
+def deployment_inbounds(n: int, seed: int, namespace: str) -> list[Inbound]:
+    """Deployment `n`'s events as the consumer hands them on (real envelopes), for the real store."""
+    topics = Topics(namespace)
+    rng = _rng(seed, n)
+    inbounds = []
+    for offset, (message, at) in enumerate(deployment_events(n, rng)):
+        envelope = wrap(message, source="bench/upstream", event_id=_event_id(rng), time=at, actor="bench")
+        position = Position(topics.for_stream(message.stream), n % 6, n * 10 + offset)
+        inbounds.append(Inbound(envelope, message, position))
+    return inbounds
+
+
+def view_document(n: int, seed: int) -> Document:
+    """Deployment `n`'s state as the domain folds it, with its `_id`: the projection document minus
+    the bookkeeping the store adds (see `bookkeeping`)."""
+    rng = _rng(seed, n)
+    view: DeploymentView | None = None
+    for message, at in deployment_events(n, rng):
+        inbound = Inbound(_envelope(message, at, _event_id(rng)), message, Position("-", 0, 0))
+        view = evolve(view, inbound)
+    assert view is not None
+    return {**view.model_dump(mode="python"), "_id": view.deployment_id}
+
+
+def bookkeeping(document: Document) -> Document:
+    """What the projection store keeps in a document next to the view (applied offsets, revision...)."""
+    return {key: value for key, value in document.items() if key != "_id" and key not in DeploymentView.model_fields}
+
+
+def projection_documents(start: int, count: int, seed: int, extra: Document) -> list[Document]:
+    """Documents shaped like the projection's: the domain's view plus the store's bookkeeping fields,
+    copied from a document the real store wrote (same keys and sizes; their values do not matter to
+    the read queries, which never filter on them)."""
+    return [{**view_document(n, seed), **extra} for n in range(start, start + count)]
+
+
+def layout(document: Document) -> dict[str, Any]:
+    """The keys of a document, recursively into sub-documents (not into maps keyed by data, like
+    `daily`), so that two producers of "the same" documents can be compared."""
+    return {
+        key: layout(value) if isinstance(value, dict) and key != "daily" else None
+        for key, value in sorted(document.items())
+    }
