@@ -8,7 +8,7 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 class ServiceMetrics:
     def __init__(self, service: str) -> None:
         self.registry = CollectorRegistry()
-        labels = {"service": service}
+        self.service = service
         self.events_applied = Counter(
             "lifecycle_events_applied",
             "Valid events handed to the service",
@@ -40,4 +40,3 @@ class ServiceMetrics:
             "Age of the oldest record of the latest batch when it was handled",
             registry=self.registry,
         )
-        self.service = labels["service"]

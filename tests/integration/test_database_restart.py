@@ -56,7 +56,10 @@ class PrivateDatabase:
 @pytest.fixture
 def database(tmp_path: Path) -> Iterator[PrivateDatabase]:
     if not BINARY.exists():
-        pytest.skip("needs the local FerretDB build (make infra-install); containers cannot be killed from here")
+        pytest.skip(
+            "runs a private FerretDB from the local build (make infra-install); "
+            "with databases from LIFECYCLE_TEST_MONGO_URL or containers there is none to start and kill"
+        )
     private = PrivateDatabase(tmp_path / "data")
     private.start()
     yield private
