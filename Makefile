@@ -65,7 +65,7 @@ lint: venv ## ruff and mypy
 	$(VENV)/bin/mypy .
 
 schemas: venv ## Regenerate schemas/ from the event models
-	$(PY) -m shared.schemas
+	$(PY) -m shared.contract.schemas
 
 bench: infra-up ## Benchmarks against raw baselines (results in bench-results/)
 	$(PY) -m bench.inventory

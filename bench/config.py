@@ -17,7 +17,7 @@ import os
 from collections.abc import Sequence
 from pathlib import Path
 
-from shared.settings import ServiceSettings
+from shared.service.settings import ServiceSettings
 
 ROOT = Path(__file__).resolve().parent.parent
 PHASES = ("ingest", "queries", "latency")

@@ -17,12 +17,12 @@ from collections import Counter
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from services.inventory.domain import evolve
-from services.inventory.query import Caller
-from services.inventory.state import DeploymentView
-from shared import events as ev
-from shared.envelope import Envelope, to_structured, wrap
-from shared.events.values import (
+from services.inventory.adapters.query import Caller
+from services.inventory.domain.evolve import evolve
+from services.inventory.domain.state import DeploymentView
+from shared.contract import events as ev
+from shared.contract.envelope import Envelope, to_structured, wrap
+from shared.contract.events.values import (
     DeploymentStatus,
     HealthStatus,
     HealthWindow,
@@ -35,10 +35,10 @@ from shared.events.values import (
     Tag,
     TargetType,
 )
-from shared.kafka.consumer import Inbound, Position
-from shared.messages import Message
-from shared.mongo import Document
-from shared.settings import Topics
+from shared.contract.messages import Message
+from shared.contract.topology import Topics
+from shared.messaging.consumer import Inbound, Position
+from shared.storage.mongo import Document
 
 T0 = datetime(2026, 11, 1, tzinfo=UTC)
 USERS = [f"user-{n:02d}" for n in range(40)]
@@ -228,7 +228,7 @@ def view_document(n: int, seed: int) -> Document:
     view: DeploymentView | None = None
     for message, at in deployment_events(n, rng):
         inbound = Inbound(_envelope(message, at, _event_id(rng)), message, Position("-", 0, 0))
-        view = evolve(view, inbound)
+        view = evolve(view, inbound.recorded)
     assert view is not None
     return {**view.model_dump(mode="python"), "_id": view.deployment_id}
 

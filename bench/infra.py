@@ -15,8 +15,8 @@ from typing import Any
 from aiokafka.admin import AIOKafkaAdminClient
 
 from bench.config import ROOT, Config
-from shared.mongo import mongo_client
-from shared.settings import Topics
+from shared.contract.topology import Topics
+from shared.storage.mongo import mongo_client
 
 
 def say(message: str) -> None:

@@ -32,15 +32,15 @@ from bench.config import Config
 from bench.infra import ferretdb_cpu_seconds, say, wait_for_leaders
 from bench.monitor import STATS
 from bench.stats import RssSampler, peak_rss_bytes
-from services.inventory.handlers import ProjectionHandler
-from services.inventory.store import InventoryStore
-from shared.kafka.admin import ensure_topics
-from shared.kafka.consumer import BatchConsumer
-from shared.kafka.publisher import KafkaPublisher
-from shared.messages import registry
-from shared.metrics import ServiceMetrics
-from shared.mongo import Document
-from shared.settings import Topics
+from services.inventory.adapters.store import InventoryStore
+from services.inventory.entrypoints.subscribers import ProjectionHandler
+from shared.contract.messages import registry
+from shared.contract.topology import Topics
+from shared.messaging.admin import ensure_topics
+from shared.messaging.consumer import BatchConsumer
+from shared.messaging.publisher import KafkaPublisher
+from shared.service.metrics import ServiceMetrics
+from shared.storage.mongo import Document
 
 # FerretDB v1 (SQLite) never answers an update command that matches ~100 or more existing documents
 # (it holds a pooled connection per matched statement until the command ends), so on FerretDB the
@@ -264,7 +264,7 @@ async def bench_ingest(
     sample = next(iter(documents.values()))
     results = {
         "driver": "plain aiokafka consumer (assigned partitions, getmany(max_records=batch), commit per batch) "
-        "calling shared.kafka.consumer.BatchConsumer.process with the inventory's ProjectionHandler",
+        "calling shared.messaging.consumer.BatchConsumer.process with the inventory's ProjectionHandler",
         "events": events,
         "deployments": cfg.deployments,
         "partitions_per_topic": cfg.partitions,

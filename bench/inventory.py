@@ -32,8 +32,8 @@ from bench.ingest import bench_ingest
 from bench.latency import bench_latency
 from bench.queries import bench_queries
 from bench.report import render, write_json
-from shared.logging import configure_logging
-from shared.mongo import mongo_client
+from shared.service.logging import configure_logging
+from shared.storage.mongo import mongo_client
 
 
 async def run(cfg: Config) -> dict[str, Any]:

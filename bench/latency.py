@@ -20,13 +20,13 @@ from bench import data
 from bench.config import Config
 from bench.infra import say, wait_for_leaders
 from bench.stats import Latencies
-from services.inventory.app import create_app
+from services.inventory.adapters.store import InventoryStore
+from services.inventory.bootstrap import create_app
 from services.inventory.settings import InventorySettings
-from services.inventory.store import InventoryStore
-from shared.kafka.admin import ensure_topics
-from shared.kafka.consumer import Inbound
-from shared.kafka.publisher import KafkaPublisher
-from shared.messages import Message
+from shared.contract.messages import Message
+from shared.messaging.admin import ensure_topics
+from shared.messaging.consumer import Inbound
+from shared.messaging.publisher import KafkaPublisher
 
 
 async def bench_latency(cfg: Config, namespace: str, database: str) -> dict[str, Any]:

@@ -25,11 +25,11 @@ from bench.config import Config
 from bench.infra import say
 from bench.monitor import STATS
 from bench.stats import Latencies, nice_floor, ratios_to_driver
-from services.inventory.app import create_app
-from services.inventory.query import ListQuery, parse_list_query
+from services.inventory.adapters.query import ListQuery, parse_list_query
+from services.inventory.adapters.store import InventoryStore
+from services.inventory.bootstrap import create_app
 from services.inventory.settings import ApiUser, InventorySettings
-from services.inventory.store import InventoryStore
-from shared.mongo import Document
+from shared.storage.mongo import Document
 
 PAGE_PARAMS: dict[str, list[str]] = {
     "status": ["active"],

@@ -14,10 +14,10 @@ import pytest_asyncio
 from aiokafka.admin import AIOKafkaAdminClient
 from fastapi import FastAPI
 
-from services.inventory.app import create_app
+from services.inventory.bootstrap import create_app
 from services.inventory.settings import ApiUser, InventorySettings
-from shared.mongo import mongo_client
-from shared.settings import Topics
+from shared.contract.topology import Topics
+from shared.storage.mongo import mongo_client
 from tests.infra import Infra, provide
 from tests.support import Publisher
 

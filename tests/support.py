@@ -10,11 +10,11 @@ from typing import Any, TypeVar
 
 from aiokafka import AIOKafkaProducer
 
-from shared import events as ev
-from shared.envelope import Envelope, to_structured, wrap
-from shared.events.values import ModelPackageRef, PredictionEnvironment, TargetType
-from shared.messages import Message
-from shared.settings import Topics
+from shared.contract import events as ev
+from shared.contract.envelope import Envelope, to_structured, wrap
+from shared.contract.events.values import ModelPackageRef, PredictionEnvironment, TargetType
+from shared.contract.messages import Message
+from shared.contract.topology import Topics
 
 T = TypeVar("T")
 T0 = datetime(2026, 11, 1, 12, 0, tzinfo=UTC)

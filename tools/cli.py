@@ -15,18 +15,18 @@ from rich.console import Console
 from rich.progress import Progress
 from rich.table import Table
 
-from services.inventory.domain import evolve
+from services.inventory.adapters.store import InventoryStore
+from services.inventory.domain.evolve import evolve
+from services.inventory.domain.state import HEALTH_DIMENSIONS, DeploymentView
 from services.inventory.settings import InventorySettings
-from services.inventory.state import HEALTH_DIMENSIONS, DeploymentView
-from services.inventory.store import InventoryStore
-from shared.envelope import InvalidMessage, from_record
-from shared.kafka.consumer import Inbound, decode
-from shared.kafka.publisher import KafkaPublisher
-from shared.kafka.reader import read_all
-from shared.messages import registry
-from shared.mongo import mongo_client
-from shared.replay import replay
-from shared.settings import ServiceSettings
+from shared.contract.envelope import InvalidMessage, from_record
+from shared.contract.messages import registry
+from shared.messaging.consumer import Inbound, decode
+from shared.messaging.publisher import KafkaPublisher
+from shared.messaging.reader import read_all
+from shared.messaging.replay import replay
+from shared.service.settings import ServiceSettings
+from shared.storage.mongo import mongo_client
 
 app = typer.Typer(help=__doc__, no_args_is_help=True)
 dead_letters = typer.Typer(help="List and re-drive the dead-letter topic.", no_args_is_help=True)
@@ -114,7 +114,7 @@ def audit(
         e = item.envelope
         table.add_row(e.time.isoformat(), e.type, e.actor or "", e.source, (e.correlationid or "")[:8])
         if moment is None or e.time <= moment:
-            view = evolve(view, item)
+            view = evolve(view, item.recorded)
     console.print(table)
     if moment is not None:
         if view is None:

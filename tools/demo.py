@@ -12,9 +12,9 @@ from datetime import UTC, datetime, timedelta
 
 import httpx
 
-from shared import events as ev
-from shared.envelope import derived_id, wrap
-from shared.events.values import (
+from shared.contract import events as ev
+from shared.contract.envelope import derived_id, wrap
+from shared.contract.events.values import (
     Importance,
     ModelPackageRef,
     PredictionEnvironment,
@@ -23,8 +23,8 @@ from shared.events.values import (
     Tag,
     TargetType,
 )
-from shared.kafka.publisher import KafkaPublisher
-from shared.messages import Message
+from shared.contract.messages import Message
+from shared.messaging.publisher import KafkaPublisher
 from tools.cli import CliSettings, audit, console, inventory, list_dead_letters, summary
 
 FLEET = [

@@ -1,7 +1,7 @@
 """`python -m services.actions` runs the service."""
 
 from services.actions.settings import ActionsSettings
-from shared.serve import serve
+from shared.service.serve import serve
 
 if __name__ == "__main__":
-    serve("services.actions.app:create_app", ActionsSettings())
+    serve("services.actions.bootstrap:create_app", ActionsSettings())

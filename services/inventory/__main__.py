@@ -1,7 +1,7 @@
 """`python -m services.inventory` runs the service."""
 
 from services.inventory.settings import InventorySettings
-from shared.serve import serve
+from shared.service.serve import serve
 
 if __name__ == "__main__":
-    serve("services.inventory.app:create_app", InventorySettings())
+    serve("services.inventory.bootstrap:create_app", InventorySettings())

@@ -1,7 +1,7 @@
 """`python -m services.replacement` runs the service."""
 
 from services.replacement.settings import ReplacementSettings
-from shared.serve import serve
+from shared.service.serve import serve
 
 if __name__ == "__main__":
-    serve("services.replacement.app:create_app", ReplacementSettings())
+    serve("services.replacement.bootstrap:create_app", ReplacementSettings())

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pydantic_settings import SettingsConfigDict
 
-from shared.settings import ServiceSettings
+from shared.service.settings import ServiceSettings
 
 
 class RetrainingSettings(ServiceSettings):

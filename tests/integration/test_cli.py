@@ -9,9 +9,9 @@ import sys
 
 import orjson
 
-from shared import events as ev
-from shared.envelope import to_structured, wrap
-from shared.settings import Topics
+from shared.contract import events as ev
+from shared.contract.envelope import to_structured, wrap
+from shared.contract.topology import Topics
 from tests.conftest import RunningService
 from tests.infra import ROOT, Infra
 from tests.support import Publisher, at, created, eventually, package

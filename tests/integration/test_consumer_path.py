@@ -9,7 +9,7 @@ from typing import Any
 import orjson
 from aiokafka import AIOKafkaConsumer
 
-from shared.settings import Topics
+from shared.contract.topology import Topics
 from tests.conftest import RunningService
 from tests.support import Publisher, eventually
 

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from shared import events as ev
+from shared.contract import events as ev
 from tests.conftest import running_inventory, settings_for
 from tests.infra import ROOT, Infra
 from tests.support import Publisher, at, created, eventually

@@ -32,8 +32,8 @@ from typing import Any
 import pytest
 import pytest_asyncio
 
-from shared import events as ev
-from shared.events.values import (
+from shared.contract import events as ev
+from shared.contract.events.values import (
     DeploymentStatus,
     Importance,
     Platform,
@@ -43,7 +43,7 @@ from shared.events.values import (
     Tag,
     TargetType,
 )
-from shared.messages import Message
+from shared.contract.messages import Message
 from tests.conftest import RunningService, running_inventory, settings_for
 from tests.infra import Infra
 from tests.support import Publisher, applied, at, created, eventually, health_report, package, predictions

@@ -12,9 +12,9 @@ from typing import Any
 
 import pytest
 
-from shared import events as ev
-from shared.events.retraining import TriggerType
-from shared.events.values import (
+from shared.contract import events as ev
+from shared.contract.events.retraining import TriggerType
+from shared.contract.events.values import (
     DeploymentStatus,
     HealthStatus,
     HealthWindow,
@@ -28,7 +28,7 @@ from shared.events.values import (
     TargetType,
     ValidationStatus,
 )
-from shared.messages import Message
+from shared.contract.messages import Message
 from tests.conftest import RunningService
 from tests.support import (
     Publisher,

@@ -7,14 +7,14 @@ import asyncio
 from collections.abc import Sequence
 from typing import Any
 
-from services.inventory.store import InventoryStore
-from shared import events as ev
-from shared.envelope import wrap
-from shared.events.values import ReplacementReason, Role
-from shared.kafka.consumer import Inbound, Position
-from shared.messages import Message, registry
-from shared.mongo import mongo_client
-from shared.replay import replay
+from services.inventory.adapters.store import InventoryStore
+from shared.contract import events as ev
+from shared.contract.envelope import wrap
+from shared.contract.events.values import ReplacementReason, Role
+from shared.contract.messages import Message, registry
+from shared.messaging.consumer import Inbound, Position
+from shared.messaging.replay import replay
+from shared.storage.mongo import mongo_client
 from tests.conftest import RunningService
 from tests.support import Publisher, at, created, eventually, package
 

@@ -14,8 +14,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from shared import events as ev
-from shared.messages import Message
+from shared.contract import events as ev
+from shared.contract.messages import Message
 from tests.infra import ROOT, Infra
 from tests.support import Publisher, at, created, eventually
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import orjson
 import pytest
 
-from shared.envelope import InvalidMessage, derived_id, from_record, open_envelope, to_structured, wrap
-from shared.events import DeploymentActivated, PredictionsRecorded
-from shared.messages import Event, MessageRegistry, registry
+from shared.contract.envelope import InvalidMessage, derived_id, from_record, open_envelope, to_structured, wrap
+from shared.contract.events import DeploymentActivated, PredictionsRecorded
+from shared.contract.messages import Event, MessageRegistry, registry
 from tests.support import at
 
 
@@ -69,7 +69,7 @@ def test_derived_ids_are_stable_per_cause_and_name() -> None:
 def test_old_versions_are_upcast_to_the_newest() -> None:
     from typing import ClassVar
 
-    from shared.messages import Stream
+    from shared.contract.topology import Stream
 
     local = MessageRegistry()
 

@@ -7,22 +7,30 @@ from datetime import datetime
 
 import pytest
 
-from services.inventory.domain import evolve
-from services.inventory.state import DeploymentView
-from shared import events as ev
-from shared.envelope import wrap
-from shared.events.retraining import RunStatus, TriggerType
-from shared.events.values import DeploymentStatus, HealthStatus, HealthWindow, Importance, ReplacementReason, Role, Tag
-from shared.kafka.consumer import Inbound, Position
-from shared.messages import Message
+from services.inventory.domain.evolve import evolve
+from services.inventory.domain.state import DeploymentView
+from shared.contract import events as ev
+from shared.contract.envelope import wrap
+from shared.contract.events.retraining import RunStatus, TriggerType
+from shared.contract.events.values import (
+    DeploymentStatus,
+    HealthStatus,
+    HealthWindow,
+    Importance,
+    ReplacementReason,
+    Role,
+    Tag,
+)
+from shared.contract.messages import Message
+from shared.domain.recorded import Recorded
 from tests.support import at, created, package
 
 _offsets = itertools.count()
 
 
-def inbound(message: Message, time: datetime, actor: str = "alice") -> Inbound:
+def inbound(message: Message, time: datetime, actor: str = "alice") -> Recorded[Message]:
     envelope = wrap(message, source="test", time=time, actor=actor)
-    return Inbound(envelope, message, Position("t", 0, next(_offsets)))
+    return Recorded(message, id=envelope.id, time=time, subject=message.subject, actor=actor)
 
 
 def fold(*steps: tuple[Message, datetime]) -> DeploymentView:

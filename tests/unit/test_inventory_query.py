@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from services.inventory.query import BadQuery, Caller, parse_list_query
+from services.inventory.adapters.query import BadQuery, Caller, parse_list_query
 
 ALICE = Caller(user="alice", groups=("ml",))
 
@@ -67,6 +67,6 @@ def test_accuracy_accepts_unavailable() -> None:
 
 
 def test_the_openapi_description_covers_every_parameter() -> None:
-    from services.inventory.query import _ALLOWED, PARAMETER_HELP
+    from services.inventory.adapters.query import _ALLOWED, PARAMETER_HELP
 
     assert list(PARAMETER_HELP) == _ALLOWED

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from shared.schemas import ROOT, render
+from shared.contract.schemas import ROOT, render
 
 
 def test_schemas_directory_matches_the_models() -> None:

@@ -1,0 +1,1 @@
+"""The inventory's MongoDB projection and its queries."""

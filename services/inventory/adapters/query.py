@@ -1,0 +1,219 @@
+"""Turns the read API's query parameters into a database filter and sort, or a 400 with the reason.
+
+Every value is parsed into an enum, a date or a plain string before it reaches the filter, and strings
+are only ever used as values (regex-escaped for search), so nothing a caller sends becomes an operator.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from collections.abc import Callable, Mapping, Sequence
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Any
+
+from services.inventory.domain.state import HEALTH_DIMENSIONS
+from shared.contract.events.values import DeploymentStatus, HealthStatus, Importance, Platform, Role, TargetType
+
+MAX_LIMIT = 1000
+MAX_OFFSET = 10_000_000
+DEFAULT_LIMIT = 50
+LISTED_STATUSES = [s for s in DeploymentStatus if s not in (DeploymentStatus.DELETED, DeploymentStatus.ERASED)]
+SORT_FIELDS = {
+    "label": "label_sort",
+    "service_health": "health.service.rank",
+    "drift_health": "health.drift.rank",
+    "accuracy_health": "health.accuracy.rank",
+    "fairness_health": "health.fairness.rank",
+    "predictions": "predictions.total",
+    "last_prediction": "predictions.last_at",
+    "created": "created_at",
+    "importance": "importance_rank",
+}
+_OPERATOR_LOOKING = re.compile(r"^\s*[\[{$]")
+
+
+class BadQuery(ValueError):
+    """A query the API refuses; the message is returned to the caller."""
+
+
+@dataclasses.dataclass(frozen=True)
+class Caller:
+    user: str
+    groups: tuple[str, ...] = ()
+    admin: bool = False
+
+    @property
+    def principals(self) -> list[str]:
+        return [self.user, *self.groups]
+
+
+@dataclasses.dataclass(frozen=True)
+class ListQuery:
+    filter: dict[str, Any]
+    sort: list[tuple[str, int]]
+    offset: int
+    limit: int
+
+
+def visible_to(caller: Caller) -> dict[str, Any]:
+    """Listed deployments: created, not deleted, and held as OWNER or USER (admins see all)."""
+    listed: dict[str, Any] = {"created": True, "status": {"$in": [s.value for s in LISTED_STATUSES]}}
+    if caller.admin:
+        return listed
+    principals = caller.principals
+    return {"$and": [listed, {"$or": [{"owners": {"$in": principals}}, {"users": {"$in": principals}}]}]}
+
+
+def parse_list_query(params: Mapping[str, Sequence[str]], caller: Caller) -> ListQuery:
+    unknown = sorted(set(params) - set(_FILTERS) - {"sort", "offset", "limit"})
+    if unknown:
+        raise BadQuery(f"unknown query parameter(s): {', '.join(unknown)}; allowed: {', '.join(_ALLOWED)}")
+    clauses = [visible_to(caller)]
+    for name, build in _FILTERS.items():
+        if name in params:
+            try:
+                clauses.append(build(_values(name, params[name]), caller))
+            except BadQuery as exc:
+                message = str(exc)
+                raise BadQuery(message if message.startswith(name) else f"{name}: {message}") from None
+    return ListQuery(
+        filter={"$and": clauses},
+        sort=_sort(_single("sort", params.get("sort"), "label")),
+        offset=_integer("offset", params.get("offset"), 0, 0, MAX_OFFSET),
+        limit=_integer("limit", params.get("limit"), DEFAULT_LIMIT, 1, MAX_LIMIT),
+    )
+
+
+def _values(name: str, raw: Sequence[str]) -> list[str]:
+    values = [part.strip() for item in raw for part in item.split(",") if part.strip()]
+    if not values:
+        raise BadQuery(f"{name}: empty value")
+    for value in values:
+        if _OPERATOR_LOOKING.match(value):
+            raise BadQuery(f"{name}: {value!r} looks like a query operator; pass plain values")
+    return values
+
+
+def _single(name: str, raw: Sequence[str] | None, default: str) -> str:
+    if not raw:
+        return default
+    if len(raw) > 1:
+        raise BadQuery(f"{name}: give it once")
+    return raw[0]
+
+
+def _integer(name: str, raw: Sequence[str] | None, default: int, low: int, high: int) -> int:
+    text = _single(name, raw, str(default))
+    try:
+        value = int(text)
+    except ValueError:
+        raise BadQuery(f"{name}: {text!r} is not an integer") from None
+    if not low <= value <= high:
+        raise BadQuery(f"{name}: must be between {low} and {high}")
+    return value
+
+
+def _sort(text: str) -> list[tuple[str, int]]:
+    direction = -1 if text.startswith("-") else 1
+    key = text.removeprefix("-")
+    if key not in SORT_FIELDS:
+        raise BadQuery(f"sort: {text!r} is not one of {', '.join(SORT_FIELDS)} (prefix '-' for descending)")
+    # _id breaks ties so that pages never overlap or skip.
+    return [(SORT_FIELDS[key], direction), ("_id", 1)]
+
+
+def _enum_in(field: str, enum: type[StrEnum], allowed: Sequence[StrEnum] | None = None) -> Callable[..., Any]:
+    choices = list(allowed or enum)
+    by_lower = {member.value.lower(): member for member in choices}
+
+    def build(values: list[str], _: Caller) -> dict[str, Any]:
+        members = []
+        for value in values:
+            member = by_lower.get(value.lower())
+            if member is None:
+                raise BadQuery(f"{value!r} is not one of {', '.join(m.value for m in choices)}")
+            members.append(member.value)
+        return {field: {"$in": members}}
+
+    return build
+
+
+def _strings_in(field: str) -> Callable[..., Any]:
+    return lambda values, _: {field: {"$in": values}}
+
+
+def _search(values: list[str], _: Caller) -> dict[str, Any]:
+    patterns = [{"$regex": re.escape(text), "$options": "i"} for text in values]
+    return {"$or": [{field: pattern} for pattern in patterns for field in ("label", "description")]}
+
+
+def _role(values: list[str], caller: Caller) -> dict[str, Any]:
+    fields = {Role.OWNER.value: "owners", Role.USER.value: "users"}
+    chosen = []
+    for value in values:
+        if value.upper() not in fields:
+            raise BadQuery(f"role: {value!r} is not one of OWNER, USER (consumers do not see deployments)")
+        chosen.append({fields[value.upper()]: {"$in": caller.principals}})
+    return {"$or": chosen}
+
+
+def _date_bound(field: str, operator: str) -> Callable[..., Any]:
+    def build(values: list[str], _: Caller) -> dict[str, Any]:
+        if len(values) != 1:
+            raise BadQuery("give one date")
+        try:
+            moment = datetime.fromisoformat(values[0].replace("Z", "+00:00"))
+        except ValueError:
+            raise BadQuery(f"{values[0]!r} is not an ISO-8601 date or time") from None
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=UTC)
+        return {field: {operator: moment}}
+
+    return build
+
+
+def _health(dimension: str) -> Callable[..., Any]:
+    allowed = list(HealthStatus) if dimension == "accuracy" else [s for s in HealthStatus if s != "unavailable"]
+    return _enum_in(f"health.{dimension}.status", HealthStatus, allowed)
+
+
+_FILTERS: dict[str, Callable[[list[str], Caller], dict[str, Any]]] = {
+    "search": _search,
+    "status": _enum_in("status", DeploymentStatus, LISTED_STATUSES),
+    "importance": _enum_in("importance", Importance),
+    **{f"{dimension}_health": _health(dimension) for dimension in HEALTH_DIMENSIONS},
+    "platform": _enum_in("prediction_environment.platform", Platform),
+    "target_type": _enum_in("model_package.target_type", TargetType),
+    "owner": _strings_in("owners"),
+    "created_by": _strings_in("created_by"),
+    "tag": _strings_in("tag_terms"),
+    "role": _role,
+    "last_prediction_after": _date_bound("predictions.last_at", "$gte"),
+    "last_prediction_before": _date_bound("predictions.last_at", "$lt"),
+    "created_after": _date_bound("created_at", "$gte"),
+    "created_before": _date_bound("created_at", "$lt"),
+}
+_ALLOWED = [*_FILTERS, "sort", "offset", "limit"]
+
+PARAMETER_HELP = {
+    "search": "Case-insensitive text in the label or description",
+    "status": f"One or more of {', '.join(s.value for s in LISTED_STATUSES)}",
+    "importance": "One or more of LOW, MODERATE, HIGH, CRITICAL",
+    **{f"{d}_health": "One or more of passing, warning, failing, unknown" for d in HEALTH_DIMENSIONS},
+    "platform": "Prediction environment platform, e.g. aws,gcp",
+    "target_type": "Champion target type, e.g. Binary,Regression",
+    "owner": "Deployments owned by these principals",
+    "created_by": "Deployments created by these users",
+    "tag": "Tag name (env) or name:value (env:prod)",
+    "role": "Your role on the deployment: OWNER or USER",
+    "last_prediction_after": "ISO-8601 time; last prediction at or after it",
+    "last_prediction_before": "ISO-8601 time; last prediction before it",
+    "created_after": "ISO-8601 time; created at or after it",
+    "created_before": "ISO-8601 time; created before it",
+    "sort": f"One of {', '.join(SORT_FIELDS)}; prefix '-' for descending (health: failing first)",
+    "offset": "Rows to skip",
+    "limit": f"Rows per page, 1 to {MAX_LIMIT}",
+}
+"""For the OpenAPI document; comma-separated values mean OR within a parameter, AND across them."""

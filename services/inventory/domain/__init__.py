@@ -1,0 +1,1 @@
+"""The inventory's pure domain: its state and how events change it."""

@@ -1,0 +1,1 @@
+"""How the inventory is reached: the event subscriber and the HTTP read API."""

@@ -1,0 +1,1 @@
+"""The contract: envelope, message bases, events, commands and topology."""

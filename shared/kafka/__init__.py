@@ -1,1 +1,0 @@
-"""Kafka adapters: the publisher, the batch consumer path with its dead-letter topic, topic admin."""

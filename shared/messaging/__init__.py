@@ -1,0 +1,1 @@
+"""Kafka: the consumer path, the publisher, log readers and replay."""

@@ -1,0 +1,122 @@
+"""The pieces every service runs with, built from its settings in one place (no module-level clients)."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from contextlib import asynccontextmanager
+
+from fastapi import APIRouter, FastAPI, Response
+from fastapi.responses import JSONResponse
+from faststream.kafka import KafkaBroker
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from pymongo.asynchronous.database import AsyncDatabase
+
+from shared.messaging.admin import ensure_topics
+from shared.messaging.publisher import KafkaPublisher
+from shared.service.logging import configure_logging, get_logger
+from shared.service.metrics import ServiceMetrics
+from shared.service.settings import ServiceSettings
+from shared.storage.mongo import Document, mongo_client, ping
+
+log = get_logger(__name__)
+
+Hook = Callable[[], Awaitable[None]]
+
+
+class Runtime:
+    """Mongo client, publisher, FastStream broker and metrics of one service instance."""
+
+    def __init__(self, settings: ServiceSettings) -> None:
+        self.settings = settings
+        self.metrics = ServiceMetrics(settings.service_name)
+        self.mongo = mongo_client(settings.mongo_url)
+        self.db: AsyncDatabase[Document] = self.mongo[settings.mongo_database]
+        self.publisher = KafkaPublisher(settings.kafka_bootstrap_servers, settings.topics, source=settings.service_name)
+        # FastStream logs every batch; keep that at DEBUG and let our structured logs speak.
+        self.broker = KafkaBroker(
+            settings.kafka_bootstrap_servers,
+            logger=logging.getLogger(f"lifecycle.{settings.service_name}.faststream"),
+            log_level=logging.DEBUG,
+        )
+
+    async def start(self) -> None:
+        s = self.settings
+        await ensure_topics(s.kafka_bootstrap_servers, s.topics, s.topic_partitions)
+        await self.publisher.start()
+        await self.broker.start()
+        log.info("started", kafka=s.kafka_bootstrap_servers, database=s.mongo_database, group=s.group_id)
+
+    async def stop(self) -> None:
+        await self.broker.stop()
+        await self.publisher.stop()
+        await self.mongo.close()
+
+    async def readiness(self) -> dict[str, str]:
+        checks: dict[str, str] = {}
+        try:
+            await asyncio.wait_for(ping(self.mongo), timeout=3)
+            checks["database"] = "ok"
+        except Exception as exc:
+            checks["database"] = f"unavailable: {exc}"
+        checks["kafka"] = "ok" if await self.broker.ping(timeout=3) else "unavailable"
+        return checks
+
+
+async def _every(seconds: float, hook: Hook) -> None:
+    while True:
+        try:
+            await hook()
+        except Exception:
+            log.exception("periodic task failed", task=getattr(hook, "__name__", repr(hook)))
+        await asyncio.sleep(seconds)
+
+
+def service_app(
+    runtime: Runtime,
+    *,
+    title: str,
+    routers: Sequence[APIRouter] = (),
+    on_start: Sequence[Hook] = (),
+    periodic: Sequence[tuple[float, Hook]] = (),
+    description: str = "",
+) -> FastAPI:
+    """A FastAPI app whose lifespan runs the runtime, with /healthz, /readyz and /metrics."""
+    settings = runtime.settings
+    configure_logging(settings.service_name, settings.log_level, settings.log_json)
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        for hook in on_start:
+            await hook()
+        await runtime.start()
+        tasks = [asyncio.create_task(_every(seconds, hook)) for seconds, hook in periodic]
+        try:
+            yield
+        finally:
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+            await runtime.stop()
+
+    app = FastAPI(title=title, description=description, lifespan=lifespan)
+    app.state.runtime = runtime
+
+    @app.get("/healthz", tags=["operations"])
+    async def healthz() -> dict[str, str]:
+        return {"status": "ok", "service": settings.service_name}
+
+    @app.get("/readyz", tags=["operations"])
+    async def readyz() -> JSONResponse:
+        checks = await runtime.readiness()
+        ready = all(value == "ok" for value in checks.values())
+        return JSONResponse({"ready": ready, "checks": checks}, status_code=200 if ready else 503)
+
+    @app.get("/metrics", tags=["operations"], include_in_schema=False)
+    async def metrics() -> Response:
+        return Response(generate_latest(runtime.metrics.registry), media_type=CONTENT_TYPE_LATEST)
+
+    for router in routers:
+        app.include_router(router)
+    return app

@@ -1,0 +1,1 @@
+"""MongoDB storage: the client, backend quirks, projections and command state."""
