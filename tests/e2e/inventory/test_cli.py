@@ -12,7 +12,7 @@ import orjson
 from shared.contract import events as ev
 from shared.contract.envelope import to_structured, wrap
 from shared.contract.topology import Topics
-from tests.conftest import RunningService
+from tests.fixtures.inventory import RunningService
 from tests.infra import ROOT, Infra
 from tests.support import Publisher, at, created, eventually, package
 

@@ -16,7 +16,7 @@ from services.replacement.settings import ReplacementSettings
 from services.retraining.settings import RetrainingSettings
 from tools.cli import CliSettings
 
-COMPOSE = yaml.safe_load((Path(__file__).resolve().parents[2] / "docker-compose.yml").read_text())
+COMPOSE = yaml.safe_load((Path(__file__).resolve().parents[3] / "docker-compose.yml").read_text())
 SERVICES: dict[str, type[BaseSettings]] = {
     "inventory": InventorySettings,
     "actions": ActionsSettings,

@@ -15,7 +15,7 @@ from shared.contract.messages import Message, registry
 from shared.messaging.consumer import Inbound, Position
 from shared.messaging.replay import replay
 from shared.storage.mongo import mongo_client
-from tests.conftest import RunningService
+from tests.fixtures.inventory import RunningService
 from tests.support import Publisher, at, created, eventually, package
 
 DEPLOYMENTS = [f"rel-{n:02d}" for n in range(12)]

@@ -29,7 +29,7 @@ from shared.contract.events.values import (
     ValidationStatus,
 )
 from shared.contract.messages import Message
-from tests.conftest import RunningService
+from tests.fixtures.inventory import RunningService
 from tests.support import (
     Publisher,
     at,

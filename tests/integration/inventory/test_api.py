@@ -44,7 +44,7 @@ from shared.contract.events.values import (
     TargetType,
 )
 from shared.contract.messages import Message
-from tests.conftest import RunningService, running_inventory, settings_for
+from tests.fixtures.inventory import RunningService, running_inventory, settings_for
 from tests.infra import Infra
 from tests.support import Publisher, applied, at, created, eventually, health_report, package, predictions
 

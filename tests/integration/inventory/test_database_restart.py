@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from shared.contract import events as ev
-from tests.conftest import running_inventory, settings_for
+from tests.fixtures.inventory import running_inventory, settings_for
 from tests.infra import ROOT, Infra
 from tests.support import Publisher, at, created, eventually
 

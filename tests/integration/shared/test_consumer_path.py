@@ -10,7 +10,7 @@ import orjson
 from aiokafka import AIOKafkaConsumer
 
 from shared.contract.topology import Topics
-from tests.conftest import RunningService
+from tests.fixtures.inventory import RunningService
 from tests.support import Publisher, eventually
 
 
