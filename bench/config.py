@@ -57,8 +57,10 @@ def parse_args(argv: Sequence[str] | None = None) -> Config:
     )
     parser.add_argument("--events", type=int, default=4000, help="ingest: events in total (>= --deployments)")
     parser.add_argument("--deployments", type=int, default=400, help="ingest: deployments the events are about")
-    parser.add_argument("--batch", type=int, default=defaults.batch_max_records, help="ingest: max records a batch")
-    parser.add_argument("--partitions", type=int, default=defaults.topic_partitions, help="partitions per topic")
+    parser.add_argument(
+        "--batch", type=int, default=defaults.consumer.batch_max_records, help="ingest: max records a batch"
+    )
+    parser.add_argument("--partitions", type=int, default=defaults.kafka.topic_partitions, help="partitions per topic")
     parser.add_argument(
         "--query-deployments",
         type=int,
@@ -87,8 +89,8 @@ def parse_args(argv: Sequence[str] | None = None) -> Config:
     parser.add_argument(
         "--db-timeout", type=float, default=600.0, help="seconds one database call may take before the run fails"
     )
-    parser.add_argument("--kafka", default=os.getenv("LIFECYCLE_TEST_KAFKA") or defaults.kafka_bootstrap_servers)
-    parser.add_argument("--mongo-url", default=os.getenv("LIFECYCLE_TEST_MONGO_URL") or defaults.mongo_url)
+    parser.add_argument("--kafka", default=os.getenv("LIFECYCLE_TEST_KAFKA") or defaults.kafka.bootstrap_servers)
+    parser.add_argument("--mongo-url", default=os.getenv("LIFECYCLE_TEST_MONGO_URL") or defaults.mongo.url)
     parser.add_argument("--out", type=Path, default=ROOT / "bench-results" / "inventory.json")
     parser.add_argument("--profile", type=Path, help="write a cProfile report of the projection run to this file")
     args = parser.parse_args(argv)

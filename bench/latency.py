@@ -31,13 +31,9 @@ from shared.messaging.publisher import KafkaPublisher
 
 async def bench_latency(cfg: Config, namespace: str, database: str) -> dict[str, Any]:
     settings = InventorySettings(
-        kafka_bootstrap_servers=cfg.kafka,
-        mongo_url=cfg.mongo_url,
-        mongo_database=database,
-        topic_namespace=namespace,
-        topic_partitions=cfg.partitions,
-        log_json=False,
-        log_level="WARNING",
+        kafka={"bootstrap_servers": cfg.kafka, "topic_namespace": namespace, "topic_partitions": cfg.partitions},
+        mongo={"url": cfg.mongo_url, "database": database},
+        log={"level": "WARNING", "json": False},
     )
     # Created here first (as the app would) so that its consumer does not start on leaderless partitions.
     await ensure_topics(cfg.kafka, settings.topics, cfg.partitions)
@@ -108,7 +104,7 @@ async def bench_latency(cfg: Config, namespace: str, database: str) -> dict[str,
         "events": len(measured),
         "visible": len(seen),
         "complete": complete,
-        "batch_max_records": settings.batch_max_records,
-        "batch_timeout_ms": settings.batch_timeout_ms,
+        "batch_max_records": settings.consumer.batch_max_records,
+        "batch_timeout_ms": settings.consumer.batch_timeout_ms,
         "latency": Latencies(tuple(seen)).as_json(),
     }

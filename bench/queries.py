@@ -28,7 +28,8 @@ from bench.stats import Latencies, nice_floor, ratios_to_driver
 from services.inventory.adapters.query import ListQuery, parse_list_query
 from services.inventory.adapters.store import InventoryStore
 from services.inventory.bootstrap import create_app
-from services.inventory.settings import ApiUser, InventorySettings
+from services.inventory.settings import InventorySettings
+from shared.service.settings import ApiUser
 from shared.storage.mongo import Document
 
 PAGE_PARAMS: dict[str, list[str]] = {
@@ -55,12 +56,9 @@ def _rows_key(rows: Sequence[Document]) -> list[str]:
 def _http_app(cfg: Config, namespace: str, database: str) -> tuple[FastAPI, httpx.AsyncClient]:
     """The app's routes and store, without its lifespan: no broker or consumer runs beside the queries."""
     settings = InventorySettings(
-        kafka_bootstrap_servers=cfg.kafka,
-        mongo_url=cfg.mongo_url,
-        mongo_database=database,
-        topic_namespace=namespace,
-        log_json=False,
-        log_level="WARNING",
+        kafka={"bootstrap_servers": cfg.kafka, "topic_namespace": namespace},
+        mongo={"url": cfg.mongo_url, "database": database},
+        log={"level": "WARNING", "json": False},
         api_tokens={TOKEN: ApiUser(user=data.CALLER.user, groups=data.CALLER.groups)},
     )
     app = create_app(settings)

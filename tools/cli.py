@@ -10,7 +10,6 @@ from typing import Annotated, Any
 
 import httpx
 import typer
-from pydantic_settings import SettingsConfigDict
 from rich.console import Console
 from rich.progress import Progress
 from rich.table import Table
@@ -25,7 +24,7 @@ from shared.messaging.consumer import Inbound, decode
 from shared.messaging.publisher import KafkaPublisher
 from shared.messaging.reader import read_all
 from shared.messaging.replay import replay
-from shared.service.settings import ServiceSettings
+from shared.service.settings import DEV_ADMIN_TOKEN, ServiceSettings
 from shared.storage.mongo import mongo_client
 
 app = typer.Typer(help=__doc__, no_args_is_help=True)
@@ -36,11 +35,11 @@ console = Console(width=None if sys.stdout.isatty() else 160)
 
 
 class CliSettings(ServiceSettings):
-    model_config = SettingsConfigDict(env_prefix="LIFECYCLE_", extra="ignore")
+    """The CLI reads the shared `LIFECYCLE_*` variables like every service."""
 
     service_name: str = "cli"
     inventory_url: str = "http://127.0.0.1:8001"
-    token: str = "dev-admin-token"
+    token: str = DEV_ADMIN_TOKEN
 
 
 def _settings() -> CliSettings:
@@ -131,7 +130,7 @@ async def _events_of(deployment_id: str) -> list[Inbound]:
     s = _settings()
     topics = [s.topics.deployment_events, s.topics.monitoring_events]
     found: dict[str, Inbound] = {}
-    async for record in read_all(s.kafka_bootstrap_servers, topics):
+    async for record in read_all(s.kafka.bootstrap_servers, topics):
         if record.key == deployment_id.encode():
             item = decode(record, registry)
             # An event published twice is one fact: keep its first delivery.
@@ -153,18 +152,18 @@ def replay_command(
 
 async def _replay_inventory(collection: str) -> None:
     s = InventorySettings()
-    client = mongo_client(s.mongo_url)
+    client = mongo_client(s.mongo.url)
     try:
-        target = client[s.mongo_database][collection]
+        target = client[s.mongo.database][collection]
         if await target.estimated_document_count():
             console.print(f"[red]{collection} is not empty[/red]; drop it or choose another name")
             raise typer.Exit(1)
-        store = InventoryStore(client[s.mongo_database], collection)
+        store = InventoryStore(client[s.mongo.database], collection)
         await store.create_indexes()
         with Progress(console=console) as progress:
             task = progress.add_task("replaying", total=None)
             stats = await replay(
-                s.kafka_bootstrap_servers,
+                s.kafka.bootstrap_servers,
                 [s.topics.deployment_events, s.topics.monitoring_events],
                 store.apply,
                 registry,
@@ -211,7 +210,7 @@ async def _redrive(code: str | None, yes: bool) -> None:
     if not yes:
         console.print(f"{len(chosen)} letters would be re-driven; add --yes to send them")
         return
-    publisher = KafkaPublisher(s.kafka_bootstrap_servers, s.topics, source="lifecycle-cli")
+    publisher = KafkaPublisher(s.kafka.bootstrap_servers, s.topics, source="lifecycle-cli")
     await publisher.start()
     try:
         for record, headers in chosen:
@@ -225,7 +224,7 @@ async def _redrive(code: str | None, yes: bool) -> None:
 async def _dead_letters() -> list[tuple[Any, dict[str, str]]]:
     s = _settings()
     letters = []
-    async for record in read_all(s.kafka_bootstrap_servers, [s.topics.dead_letters]):
+    async for record in read_all(s.kafka.bootstrap_servers, [s.topics.dead_letters]):
         headers = {k: v.decode(errors="replace") for k, v in record.headers if k.startswith("dlq-")}
         letters.append((record, headers))
     return letters

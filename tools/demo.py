@@ -106,7 +106,7 @@ def _history(now: datetime) -> list[tuple[Message, datetime]]:
 
 async def publish(settings: CliSettings) -> int:
     now = datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
-    publisher = KafkaPublisher(settings.kafka_bootstrap_servers, settings.topics, source="demo/upstream")
+    publisher = KafkaPublisher(settings.kafka.bootstrap_servers, settings.topics, source="demo/upstream")
     await publisher.start()
     try:
         items = _history(now)

@@ -1,15 +1,17 @@
-"""Actions settings: environment variables prefixed ACTIONS_."""
+"""Actions settings: `LIFECYCLE_*` shared with every service, `ACTIONS_*` its own (they win)."""
 
 from __future__ import annotations
 
-from pydantic_settings import SettingsConfigDict
+from typing import Any, ClassVar
 
 from shared.service.settings import ServiceSettings
 
 
 class ActionsSettings(ServiceSettings):
-    model_config = SettingsConfigDict(env_prefix="ACTIONS_", extra="ignore")
+    service_env_prefix: ClassVar[str] = "ACTIONS_"
+    service_defaults: ClassVar[dict[str, dict[str, Any]]] = {
+        "mongo": {"database": "lifecycle_actions"},
+        "http": {"port": 8002},
+    }
 
     service_name: str = "actions"
-    mongo_database: str = "lifecycle_actions"
-    http_port: int = 8002

@@ -25,19 +25,19 @@ def create_app(settings: InventorySettings | None = None) -> FastAPI:
         publisher=runtime.publisher,
         handler=ProjectionHandler(store, runtime.metrics),
         metrics=runtime.metrics,
-        retry_backoff_s=settings.retry_backoff_s,
+        retry_backoff_s=settings.consumer.retry_backoff_s,
     )
     topics = settings.topics
     consumer.subscribe(
         runtime.broker,
         [topics.deployment_events, topics.monitoring_events],
         group_id=settings.group_id,
-        max_records=settings.batch_max_records,
-        timeout_ms=settings.batch_timeout_ms,
+        max_records=settings.consumer.batch_max_records,
+        timeout_ms=settings.consumer.batch_timeout_ms,
     )
 
     async def prune() -> None:
-        horizon = datetime.now(UTC) - timedelta(days=settings.dedupe_horizon_days)
+        horizon = datetime.now(UTC) - timedelta(days=settings.consumer.dedupe_horizon_days)
         await store.prune_dedupe_ledger(horizon)
 
     app = service_app(

@@ -1,26 +1,17 @@
-"""Inventory settings: environment variables prefixed INVENTORY_."""
+"""Inventory settings: `LIFECYCLE_*` shared with every service, `INVENTORY_*` its own (they win)."""
 
 from __future__ import annotations
 
-from pydantic import BaseModel
-from pydantic_settings import SettingsConfigDict
+from typing import Any, ClassVar
 
 from shared.service.settings import ServiceSettings
 
 
-class ApiUser(BaseModel):
-    user: str
-    groups: tuple[str, ...] = ()
-    admin: bool = False
-
-
 class InventorySettings(ServiceSettings):
-    model_config = SettingsConfigDict(env_prefix="INVENTORY_", extra="ignore")
+    service_env_prefix: ClassVar[str] = "INVENTORY_"
+    service_defaults: ClassVar[dict[str, dict[str, Any]]] = {
+        "mongo": {"database": "lifecycle_inventory"},
+        "http": {"port": 8001},
+    }
 
     service_name: str = "inventory"
-    mongo_database: str = "lifecycle_inventory"
-    http_port: int = 8001
-    api_tokens: dict[str, ApiUser] = {
-        "dev-admin-token": ApiUser(user="admin", admin=True),
-    }
-    """Bearer token -> user, as JSON. The default is for local development only."""

@@ -1,15 +1,17 @@
-"""Replacement settings: environment variables prefixed REPLACEMENT_."""
+"""Replacement settings: `LIFECYCLE_*` shared with every service, `REPLACEMENT_*` its own (they win)."""
 
 from __future__ import annotations
 
-from pydantic_settings import SettingsConfigDict
+from typing import Any, ClassVar
 
 from shared.service.settings import ServiceSettings
 
 
 class ReplacementSettings(ServiceSettings):
-    model_config = SettingsConfigDict(env_prefix="REPLACEMENT_", extra="ignore")
+    service_env_prefix: ClassVar[str] = "REPLACEMENT_"
+    service_defaults: ClassVar[dict[str, dict[str, Any]]] = {
+        "mongo": {"database": "lifecycle_replacement"},
+        "http": {"port": 8003},
+    }
 
     service_name: str = "replacement"
-    mongo_database: str = "lifecycle_replacement"
-    http_port: int = 8003

@@ -1,15 +1,17 @@
-"""Retraining settings: environment variables prefixed RETRAINING_."""
+"""Retraining settings: `LIFECYCLE_*` shared with every service, `RETRAINING_*` its own (they win)."""
 
 from __future__ import annotations
 
-from pydantic_settings import SettingsConfigDict
+from typing import Any, ClassVar
 
 from shared.service.settings import ServiceSettings
 
 
 class RetrainingSettings(ServiceSettings):
-    model_config = SettingsConfigDict(env_prefix="RETRAINING_", extra="ignore")
+    service_env_prefix: ClassVar[str] = "RETRAINING_"
+    service_defaults: ClassVar[dict[str, dict[str, Any]]] = {
+        "mongo": {"database": "lifecycle_retraining"},
+        "http": {"port": 8004},
+    }
 
     service_name: str = "retraining"
-    mongo_database: str = "lifecycle_retraining"
-    http_port: int = 8004

@@ -31,22 +31,22 @@ class Runtime:
     def __init__(self, settings: ServiceSettings) -> None:
         self.settings = settings
         self.metrics = ServiceMetrics(settings.service_name)
-        self.mongo = mongo_client(settings.mongo_url)
-        self.db: AsyncDatabase[Document] = self.mongo[settings.mongo_database]
-        self.publisher = KafkaPublisher(settings.kafka_bootstrap_servers, settings.topics, source=settings.service_name)
+        self.mongo = mongo_client(settings.mongo.url)
+        self.db: AsyncDatabase[Document] = self.mongo[settings.mongo.database]
+        self.publisher = KafkaPublisher(settings.kafka.bootstrap_servers, settings.topics, source=settings.service_name)
         # FastStream logs every batch; keep that at DEBUG and let our structured logs speak.
         self.broker = KafkaBroker(
-            settings.kafka_bootstrap_servers,
+            settings.kafka.bootstrap_servers,
             logger=logging.getLogger(f"lifecycle.{settings.service_name}.faststream"),
             log_level=logging.DEBUG,
         )
 
     async def start(self) -> None:
         s = self.settings
-        await ensure_topics(s.kafka_bootstrap_servers, s.topics, s.topic_partitions)
+        await ensure_topics(s.kafka.bootstrap_servers, s.topics, s.kafka.topic_partitions)
         await self.publisher.start()
         await self.broker.start()
-        log.info("started", kafka=s.kafka_bootstrap_servers, database=s.mongo_database, group=s.group_id)
+        log.info("started", kafka=s.kafka.bootstrap_servers, database=s.mongo.database, group=s.group_id)
 
     async def stop(self) -> None:
         await self.broker.stop()
@@ -84,7 +84,7 @@ def service_app(
 ) -> FastAPI:
     """A FastAPI app whose lifespan runs the runtime, with /healthz, /readyz and /metrics."""
     settings = runtime.settings
-    configure_logging(settings.service_name, settings.log_level, settings.log_json)
+    configure_logging(settings.service_name, settings.log.level, settings.log.json_output)
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:

@@ -8,4 +8,4 @@ from shared.service.settings import ServiceSettings
 
 
 def serve(factory: str, settings: ServiceSettings) -> None:
-    uvicorn.run(factory, factory=True, host=settings.http_host, port=settings.http_port, log_level="warning")
+    uvicorn.run(factory, factory=True, host=settings.http.host, port=settings.http.port, log_level="warning")

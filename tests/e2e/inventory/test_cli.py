@@ -20,8 +20,8 @@ from tests.support import Publisher, at, created, eventually, package
 async def lifecycle(infra: Infra, namespace: str, *args: str) -> str:
     env = {
         **os.environ,
-        "LIFECYCLE_KAFKA_BOOTSTRAP_SERVERS": infra.kafka,
-        "LIFECYCLE_TOPIC_NAMESPACE": namespace,
+        "LIFECYCLE_KAFKA__BOOTSTRAP_SERVERS": infra.kafka,
+        "LIFECYCLE_KAFKA__TOPIC_NAMESPACE": namespace,
         "COLUMNS": "200",
     }
 

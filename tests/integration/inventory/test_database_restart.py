@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from shared.contract import events as ev
+from shared.service.settings import MongoSettings
 from tests.fixtures.inventory import running_inventory, settings_for
 from tests.infra import ROOT, Infra
 from tests.support import Publisher, at, created, eventually
@@ -69,7 +70,9 @@ def database(tmp_path: Path) -> Iterator[PrivateDatabase]:
 async def test_a_database_outage_delays_but_does_not_lose_or_double_events(
     infra: Infra, namespace: str, database: PrivateDatabase, publisher: Publisher
 ) -> None:
-    settings = settings_for(infra, namespace).model_copy(update={"mongo_url": database.url})
+    settings = settings_for(infra, namespace).model_copy(
+        update={"mongo": MongoSettings(url=database.url, database=f"inv_{namespace}")}
+    )
     fleet = [f"outage-{n}" for n in range(10)]
     async with running_inventory(settings) as inventory:
         await publisher.emit_many(namespace, [(created(d), at(0)) for d in fleet])

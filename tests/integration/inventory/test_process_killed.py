@@ -60,14 +60,14 @@ def service(infra: Infra, namespace: str, tmp_path: Path) -> Iterator[tuple[Serv
     port = free_port()
     env = {
         **os.environ,
-        "INVENTORY_KAFKA_BOOTSTRAP_SERVERS": infra.kafka,
-        "INVENTORY_MONGO_URL": infra.mongo_url,
-        "INVENTORY_MONGO_DATABASE": f"inv_{namespace}",
-        "INVENTORY_TOPIC_NAMESPACE": namespace,
-        "INVENTORY_TOPIC_PARTITIONS": "3",
-        "INVENTORY_HTTP_PORT": str(port),
-        "INVENTORY_BATCH_MAX_RECORDS": "40",
-        "INVENTORY_BATCH_TIMEOUT_MS": "20",
+        "LIFECYCLE_KAFKA__BOOTSTRAP_SERVERS": infra.kafka,
+        "LIFECYCLE_KAFKA__TOPIC_NAMESPACE": namespace,
+        "LIFECYCLE_KAFKA__TOPIC_PARTITIONS": "3",
+        "LIFECYCLE_MONGO__URL": infra.mongo_url,
+        "INVENTORY_MONGO__DATABASE": f"inv_{namespace}",
+        "INVENTORY_HTTP__PORT": str(port),
+        "INVENTORY_CONSUMER__BATCH_MAX_RECORDS": "40",
+        "INVENTORY_CONSUMER__BATCH_TIMEOUT_MS": "20",
         "INVENTORY_API_TOKENS": '{"admin-token": {"user": "admin", "admin": true}}',
     }
     process = ServiceProcess(env, tmp_path / "inventory.log")

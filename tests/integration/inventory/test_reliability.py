@@ -85,12 +85,12 @@ async def test_replaying_the_log_into_an_empty_projection_gives_the_live_documen
     await wait_for_totals(inventory)
 
     settings = inventory.settings
-    client = mongo_client(settings.mongo_url)
+    client = mongo_client(settings.mongo.url)
     try:
-        db = client[settings.mongo_database]
+        db = client[settings.mongo.database]
         rebuilt = InventoryStore(db, collection="deployments_replayed")
         stats = await replay(
-            settings.kafka_bootstrap_servers,
+            settings.kafka.bootstrap_servers,
             [settings.topics.deployment_events, settings.topics.monitoring_events],
             rebuilt.apply,
             registry,
