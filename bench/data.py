@@ -1,9 +1,10 @@
 """Synthetic but realistic inventory data, built through the real contract and domain.
 
-- Ingest: CloudEvents encoded exactly as producers do (`wrap` + `to_structured`), one DeploymentCreated
-  per deployment, then a mix of monitoring events spread uniformly over the deployments.
-- Queries: documents shaped like the projection's (`evolve` over each deployment's events, then the
-  layout of `ProjectionStore`: the view's fields, `_id`, `_applied`, `_rev`).
+- The fleet: each deployment's life (created, maybe shared, health reports, predictions, maybe deleted)
+  folded by the domain's `evolve`, plus the bookkeeping fields the projection store writes next to the
+  state (copied from a document the real store wrote, and checked equal to it): documents shaped like
+  the projection's, bulk-inserted without going through Kafka.
+- Ingest: CloudEvents encoded exactly as producers do, spread uniformly over the fleet.
 
 Everything is derived from a seed, so two runs load the same data.
 """
@@ -14,8 +15,12 @@ import dataclasses
 import random
 import uuid
 from collections import Counter
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
+
+import bson
+import orjson
 
 from services.inventory.adapters.query import Caller
 from services.inventory.domain.evolve import evolve
@@ -38,6 +43,7 @@ from shared.contract.events.values import (
 from shared.contract.messages import Message
 from shared.contract.topology import Topics
 from shared.messaging.consumer import Inbound, Position
+from shared.storage.counters import COUNTED, COUNTING, Contribution, record_transition
 from shared.storage.mongo import Document
 
 T0 = datetime(2026, 11, 1, tzinfo=UTC)
@@ -119,54 +125,6 @@ def monitoring_event(kind: type[Message], subject: str, at: datetime, rng: rando
     raise ValueError(f"no generator for {kind.__name__}")
 
 
-@dataclasses.dataclass(frozen=True, slots=True)
-class Record:
-    topic: str
-    key: bytes
-    value: bytes
-    headers: list[tuple[str, bytes]]
-
-
-@dataclasses.dataclass(frozen=True)
-class IngestData:
-    records: list[Record]
-    predictions_total: int
-    by_type: dict[str, int]
-
-    @property
-    def bytes_total(self) -> int:
-        return sum(len(r.value) for r in self.records)
-
-
-def ingest_data(namespace: str, deployments: int, events: int, seed: int) -> IngestData:
-    """One DeploymentCreated per deployment, then `events - deployments` monitoring events."""
-    if events < deployments:
-        raise ValueError(f"--events ({events}) must be at least --deployments ({deployments})")
-    rng = random.Random(seed)
-    topics = Topics(namespace)
-    records: list[Record] = []
-    by_type: Counter[str] = Counter()
-    predictions = 0
-
-    def add(message: Message, at: datetime) -> None:
-        envelope = wrap(message, source="bench/upstream", event_id=_event_id(rng), time=at, actor="bench")
-        value, headers = to_structured(envelope)
-        records.append(Record(topics.for_stream(message.stream), envelope.subject.encode(), value, headers))
-        by_type[message.type_name] += 1
-
-    for n in range(deployments):
-        add(created_event(n, rng), T0 + timedelta(seconds=n))
-    kinds, weights = zip(*INGEST_MIX, strict=True)
-    start = T0 + timedelta(seconds=deployments)
-    for i in range(events - deployments):
-        at = start + timedelta(seconds=i / 2)
-        message = monitoring_event(rng.choices(kinds, weights)[0], deployment_id(rng.randrange(deployments)), at, rng)
-        if isinstance(message, ev.PredictionsRecorded):
-            predictions += message.count
-        add(message, at)
-    return IngestData(records, predictions, dict(by_type))
-
-
 def _envelope(message: Message, at: datetime, event_id: str) -> Envelope:
     # Skips validation and payload serialisation: the domain reads only id, subject, time and actor.
     return Envelope.model_construct(
@@ -221,34 +179,116 @@ def deployment_inbounds(n: int, seed: int, namespace: str) -> list[Inbound]:
     return inbounds
 
 
-def view_document(n: int, seed: int) -> Document:
-    """Deployment `n`'s state as the domain folds it, with its `_id`: the projection document minus
-    the bookkeeping the store adds (see `bookkeeping`)."""
+def view_of(n: int, seed: int) -> DeploymentView:
+    """Deployment `n`'s state as the domain folds it."""
     rng = _rng(seed, n)
     view: DeploymentView | None = None
     for message, at in deployment_events(n, rng):
         inbound = Inbound(_envelope(message, at, _event_id(rng)), message, Position("-", 0, 0))
         view = evolve(view, inbound.recorded)
     assert view is not None
+    return view
+
+
+def view_document(view: DeploymentView) -> Document:
+    """The state as the projection stores it, with its `_id`, before the store's bookkeeping."""
     return {**view.model_dump(mode="python"), "_id": view.deployment_id}
 
 
 def bookkeeping(document: Document) -> Document:
-    """What the projection store keeps in a document next to the view (applied offsets, revision...)."""
-    return {key: value for key, value in document.items() if key != "_id" and key not in DeploymentView.model_fields}
+    """What the projection store keeps in a document next to the view (applied offsets, revision),
+    except its share of the summary counters, which is each document's own."""
+    own = {"_id", COUNTED, COUNTING, *DeploymentView.model_fields}
+    return {key: value for key, value in document.items() if key not in own}
 
 
-def projection_documents(start: int, count: int, seed: int, extra: Document) -> list[Document]:
-    """Documents shaped like the projection's: the domain's view plus the store's bookkeeping fields,
-    copied from a document the real store wrote (same keys and sizes; their values do not matter to
-    the read queries, which never filter on them)."""
-    return [{**view_document(n, seed), **extra} for n in range(start, start + count)]
+# --- Ingest: the events a run publishes, spread uniformly over every deployment in the collection.
 
 
-def layout(document: Document) -> dict[str, Any]:
-    """The keys of a document, recursively into sub-documents (not into maps keyed by data, like
-    `daily`), so that two producers of "the same" documents can be compared."""
-    return {
-        key: layout(value) if isinstance(value, dict) and key != "daily" else None
-        for key, value in sorted(document.items())
-    }
+@dataclasses.dataclass(frozen=True, slots=True)
+class Record:
+    topic: str
+    key: bytes
+    value: bytes
+    headers: list[tuple[str, bytes]]
+
+
+@dataclasses.dataclass(frozen=True)
+class IngestData:
+    records: list[Record]
+    predictions: dict[str, int]  # deployment id -> predictions its events add (to check nothing is lost)
+
+
+def ingest_data(namespace: str, deployments: int, events: int, seed: int, start: datetime) -> IngestData:
+    """`events` monitoring events about deployments drawn uniformly from [0, deployments), encoded exactly
+    as producers do (`wrap` + `to_structured`), timed after `start` (later than anything loaded)."""
+    rng = random.Random(seed * 7919 + deployments)
+    topics = Topics(namespace)
+    kinds, weights = zip(*INGEST_MIX, strict=True)
+    records: list[Record] = []
+    predictions: Counter[str] = Counter()
+    for i in range(events):
+        at = start + timedelta(milliseconds=i)
+        message = monitoring_event(rng.choices(kinds, weights)[0], deployment_id(rng.randrange(deployments)), at, rng)
+        if isinstance(message, ev.PredictionsRecorded):
+            predictions[message.subject] += message.count
+        envelope = wrap(message, source="bench/upstream", event_id=_event_id(rng), time=at, actor="bench")
+        value, headers = to_structured(envelope)
+        records.append(Record(topics.for_stream(message.stream), envelope.subject.encode(), value, headers))
+    return IngestData(records, dict(predictions))
+
+
+# --- Loading: documents built by the domain, in worker processes, ready for both databases.
+
+
+LOAD_SOURCE = "bench-load#0"
+"""The source position under which loaded documents are counted: deployment n at offset n."""
+Contribute = Callable[[DeploymentView], Contribution | None]
+
+
+@dataclasses.dataclass(frozen=True)
+class PreparedChunk:
+    bson_documents: list[bytes]
+    json_rows: list[tuple[str, str]]  # (_id, the document as JSON) for the PostgreSQL floor
+    visible: list[str]  # ids the benchmark's caller may read
+    transitions: list[Document]  # what the documents add to the summary counters, still to count
+
+
+def prepare_chunk(start: int, count: int, seed: int, extra: Document, contribute: Contribute | None) -> PreparedChunk:
+    """Deployments [start, start + count): the domain's view, the store's bookkeeping fields, and each
+    document's share of the summary counters as the store records it (all counted: none pending)."""
+    documents: list[Document] = []
+    transitions: list[Document] = []
+    for n in range(start, start + count):
+        view = view_of(n, seed)
+        document = {**view_document(view), **extra}
+        if contribute is not None:
+            counting = record_transition(None, contribute(view), (LOAD_SOURCE, n), {LOAD_SOURCE: (n, n)})
+            transitions += counting[COUNTING]
+            document.update({COUNTED: counting[COUNTED], COUNTING: []})
+        documents.append(document)
+    return PreparedChunk(
+        [bson.encode(d) for d in documents],
+        [(d["_id"], json_text(d)) for d in documents],
+        [d["_id"] for d in documents if _visible_to_caller(d)],
+        transitions,
+    )
+
+
+def _visible_to_caller(document: Document) -> bool:
+    # A first cut only: the query phase keeps the ids the app itself answers (HTTP 200) for CALLER.
+    listed = document.get("created") and document.get("status") not in ("deleted", "erased")
+    holders = set(document.get("owners") or ()) | set(document.get("users") or ())
+    return bool(listed) and bool(holders & set(CALLER.principals))
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, datetime):
+        # Fixed width, so that PostgreSQL orders the strings as MongoDB orders the dates.
+        return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    raise TypeError(f"no JSON form for {type(value).__name__}")
+
+
+def json_text(value: Any) -> str:
+    """The JSON the PostgreSQL floor stores and compares: dates as fixed-width UTC strings."""
+    return orjson.dumps(value, default=_json_default, option=orjson.OPT_PASSTHROUGH_DATETIME).decode()

@@ -4,23 +4,22 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import os
 import subprocess
 import sys
 import time
 from collections.abc import Sequence
-from pathlib import Path
 from typing import Any
 
 from aiokafka.admin import AIOKafkaAdminClient
 
 from bench.config import ROOT, Config
 from shared.contract.topology import Topics
+from shared.messaging.admin import ensure_topics
 from shared.storage.mongo import mongo_client
 
 
 def say(message: str) -> None:
-    """Progress on stderr, so stdout holds only the table."""
+    """Progress on stderr, so stdout holds only the tables."""
     print(f"[{time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
 
 
@@ -32,11 +31,21 @@ def bench_mongo_url(url: str, socket_timeout_s: float) -> str:
     return f"{url}{'' if url.endswith('/') else '/'}?{option}"
 
 
-async def check_infrastructure(cfg: Config) -> dict[str, Any]:
-    """Fail fast with a hint if Kafka or the database is not there; returns the database's versions."""
+async def describe_database(cfg: Config) -> dict[str, Any]:
+    """Fail fast with a hint if Kafka or the database is not there; else say what the database is:
+    MongoDB, or FerretDB with its storage backend (read from how it explains a query)."""
     client = mongo_client(cfg.mongo_url)
     try:
         info = await asyncio.wait_for(client.admin.command("buildInfo"), 15)
+        described: dict[str, Any] = {"url": cfg.mongo_url, "version": info.get("version")}
+        if "ferretdbVersion" in info:
+            probe = client["bench_probe"]
+            await probe.t.insert_one({"_id": 1})
+            explained = await probe.command({"explain": {"find": "t", "filter": {"_id": 1}}})
+            await client.drop_database("bench_probe")
+            plan = explained.get("queryPlanner", {}).get("Plan")
+            described["ferretdb"] = _ferretdb_version(str(info["ferretdbVersion"]))
+            described["backend"] = "SQLite" if isinstance(plan, list) else "PostgreSQL"
     except Exception as exc:
         raise SystemExit(f"database at {cfg.mongo_url} does not answer ({exc}); start it: make infra-up") from exc
     finally:
@@ -47,40 +56,35 @@ async def check_infrastructure(cfg: Config) -> dict[str, Any]:
         await admin.close()
     except Exception as exc:
         raise SystemExit(f"Kafka at {cfg.kafka} does not answer ({exc}); start it: make infra-up") from exc
-    ferretdb = info.get("ferretdbVersion")
-    if ferretdb == "unknown":  # the embedding build in infra/ferretdb does not stamp a version
-        pinned = [line.split()[-1] for line in _lines(ROOT / "infra/ferretdb/go.mod") if "FerretDB/FerretDB " in line]
-        ferretdb = f"{pinned[0]} (pinned in infra/ferretdb/go.mod)" if pinned else "v1 (version not reported)"
-    return {"version": info.get("version"), "ferretdb": ferretdb}
+    return described
 
 
-def _lines(path: Path) -> list[str]:
-    try:
-        return path.read_text().splitlines()
-    except OSError:
-        return []
+def database_name(described: dict[str, Any]) -> str:
+    if "ferretdb" in described:
+        return f"FerretDB {described['ferretdb']} on {described['backend']}"
+    return f"MongoDB {described['version']}"
 
 
-def ferretdb_cpu_seconds() -> float | None:
-    """CPU time used so far by the local FerretDB, if it is the project's own (for a DB-bound check).
-    It is the whole server's: other clients of the same FerretDB are counted too."""
-    home = Path(os.getenv("LIFECYCLE_HOME", ROOT / ".local"))
-    try:
-        pid = int((home / "ferretdb" / "ferretdb.pid").read_text().strip())
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-    except (OSError, ValueError, IndexError):
-        return None
+def _ferretdb_version(reported: str) -> str:
+    if reported != "unknown":
+        return reported
+    # The embedding build in infra/ferretdb does not stamp a version; the pin says which it is.
+    with contextlib.suppress(OSError):
+        for line in (ROOT / "infra/ferretdb/go.mod").read_text().splitlines():
+            if "FerretDB/FerretDB " in line:
+                return line.split()[-1]
+    return "v1"
 
 
-async def wait_for_leaders(bootstrap: str, topics: Sequence[str], within: float = 30) -> None:
-    """New topics take a moment to elect partition leaders; producing before that only logs retries."""
+async def ready_topics(bootstrap: str, topics: Topics, partitions: int, within: float = 30) -> None:
+    """Create the topics and wait until every partition has a leader (producing before only logs retries)."""
+    await ensure_topics(bootstrap, topics, partitions)
     admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
     await admin.start()
     try:
         deadline = time.perf_counter() + within
         while time.perf_counter() < deadline:
-            described = await admin.describe_topics(list(topics))
+            described = await admin.describe_topics(topics.all())
             if all(
                 t.get("error_code", 0) == 0
                 and t.get("partitions")
@@ -93,7 +97,7 @@ async def wait_for_leaders(bootstrap: str, topics: Sequence[str], within: float 
         await admin.close()
 
 
-async def cleanup(cfg: Config, databases: Sequence[str], namespaces: Sequence[str]) -> None:
+async def cleanup(cfg: Config, databases: Sequence[str], topic_prefix: str) -> None:
     """Drop the run's own databases and topics (never anything else on the shared infrastructure)."""
     client = mongo_client(cfg.mongo_url)
     try:
@@ -106,7 +110,7 @@ async def cleanup(cfg: Config, databases: Sequence[str], namespaces: Sequence[st
     try:
         await admin.start()
         existing = set(await admin.list_topics())
-        mine = [t for ns in namespaces for t in Topics(ns).all() if t in existing]
+        mine = [topic for topic in existing if topic.startswith(f"{topic_prefix}-")]
         if mine:
             await admin.delete_topics(mine)
     except Exception as exc:
@@ -120,4 +124,5 @@ def git_commit() -> str | None:
         out = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True)
     except OSError:
         return None
-    return out.stdout.strip() or None
+    dirty = subprocess.run(["git", "status", "--porcelain"], cwd=ROOT, capture_output=True, text=True).stdout
+    return (out.stdout.strip() + ("+changes" if dirty.strip() else "")) or None

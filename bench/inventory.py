@@ -1,21 +1,24 @@
-"""Inventory benchmarks, each beside a raw baseline in the same process, on the same data and database.
+"""Inventory benchmarks at fleet size, each figure beside raw baselines measured in the same run.
 
-    python -m bench.inventory [--events N] [--deployments N] [--query-deployments N] [--out FILE]
+    python -m bench.inventory [--sizes 1000,10000,100000] [--mongo-url URL] [--postgres-url URL] [--quick]
 
-1. Ingest (bench.ingest): events/s from Kafka into the projection through the real consumer path,
-   beside (a) the same consume without processing and (b) raw bulk upserts of the same documents.
-2. Queries (bench.queries): page, summary and one deployment through the store, the driver and HTTP,
-   at the largest size that fits --query-budget, extrapolated to --query-deployments.
-3. Publish -> visible latency (bench.latency) at a steady rate through the running app.
+The fleet collection is grown to each size in turn (bench.fleet: bulk inserts of documents the domain
+built, checked against what the store writes); at each size:
+1. ingest (bench.ingest): events/s through the inventory's consumer path, beside PyMongo's guarded
+   writes one by one and a raw batched consume of the same events;
+2. queries (bench.queries), at the query sizes: get by id, summary, a filtered sorted page, over HTTP
+   and through the store, beside the same commands through PyMongo and as SQL in PostgreSQL itself.
+Then, on the full fleet: 3. publish -> visible latency at steady rates through the running app.
 
-Kafka and the database must be running (`make infra-up`); everything here lives in its own topic
-namespace and databases, dropped at the end, so it can run beside tests on the same servers.
-Warm-up is never measured; the projection and the raw queries are checked for the same answers.
+One app instance (`create_app`, its lifespan not started) supplies the consumer path, the store and
+the routes for 1 and 2; 3 starts a second one for real. Everything lives in the run's own topics and
+databases, dropped at the end, so it can run beside tests on the same servers.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 import os
 import platform
@@ -26,22 +29,51 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from bench import data
 from bench.config import Config, parse_args
-from bench.infra import bench_mongo_url, check_infrastructure, cleanup, git_commit, say
+from bench.fleet import Fleet
+from bench.infra import bench_mongo_url, cleanup, database_name, describe_database, git_commit, ready_topics, say
 from bench.ingest import bench_ingest
 from bench.latency import bench_latency
-from bench.queries import bench_queries
+from bench.pgfloor import PgFloor
+from bench.queries import TOKEN, bench_queries, http_client
 from bench.report import render, write_json
+from services.inventory.bootstrap import create_app
+from services.inventory.settings import InventorySettings
+from shared.contract.topology import Topics
 from shared.service.logging import configure_logging
+from shared.service.settings import ApiUser
 from shared.storage.mongo import mongo_client
+
+
+def app_settings(cfg: Config, namespace: str, database: str) -> InventorySettings:
+    return InventorySettings(
+        kafka={"bootstrap_servers": cfg.kafka, "topic_namespace": namespace, "topic_partitions": cfg.partitions},
+        mongo={"url": bench_mongo_url(cfg.mongo_url, cfg.db_timeout_s), "database": database},
+        log={"level": "WARNING", "json": False},
+        api_tokens={TOKEN: ApiUser(user=data.CALLER.user, groups=data.CALLER.groups)},
+    )
+
+
+async def open_floor(cfg: Config, database: str) -> tuple[PgFloor | None, str]:
+    if cfg.postgres_url is None:
+        return None, "PostgreSQL skipped (--no-postgres)"
+    try:
+        floor = await PgFloor.open(cfg.postgres_url, database)
+    except Exception as exc:
+        if cfg.postgres_required:
+            raise SystemExit(f"PostgreSQL at {cfg.postgres_url} does not answer: {exc}") from exc
+        note = f"PostgreSQL skipped: nothing answers at {cfg.postgres_url} (give --postgres-url)"
+        say(note)
+        return None, note
+    return floor, floor.where
 
 
 async def run(cfg: Config) -> dict[str, Any]:
     run_id = uuid.uuid4().hex[:8]
-    namespace, latency_namespace = f"bench-{run_id}", f"bench-{run_id}-latency"
-    databases = [f"bench_{run_id}_ingest", f"bench_{run_id}_query", f"bench_{run_id}_latency"]
-    database_info = await check_infrastructure(cfg)
-    say(f"run {run_id}: topics {namespace}.*, databases bench_{run_id}_*")
+    prefix, database = f"bench-{run_id}", f"bench_{run_id}"
+    described = await describe_database(cfg)
+    say(f"run {run_id} on {database_name(described)}: topics {prefix}-*, database {database}")
     started = time.perf_counter()
     results: dict[str, Any] = {
         "run_id": run_id,
@@ -49,35 +81,59 @@ async def run(cfg: Config) -> dict[str, Any]:
         "git_commit": git_commit(),
         "machine": {"cpus": os.cpu_count(), "python": platform.python_version(), "platform": platform.platform()},
         "kafka": cfg.kafka,
-        "database": {"url": cfg.mongo_url, **database_info},
+        "database": described,
+        "database_name": database_name(described),
         "config": {k: str(v) if isinstance(v, Path) else v for k, v in dataclasses.asdict(cfg).items()},
+        "ingest": [],
+        "queries": [],
     }
+    # Every topic of the run, made now: a partition can refuse writes for a moment after its creation.
+    namespaces = [f"{prefix}-ingest-{size}" for size in cfg.sizes] + [f"{prefix}-latency"]
+    await asyncio.gather(*(ready_topics(cfg.kafka, Topics(ns), cfg.partitions) for ns in namespaces))
+    floor, results["postgres"] = await open_floor(cfg, database)
+    app = create_app(app_settings(cfg, f"{prefix}-app", database))
     client = mongo_client(bench_mongo_url(cfg.mongo_url, cfg.db_timeout_s))
+    fleet = Fleet(cfg, app.state.store, floor)
     try:
-        ingest_document = None  # the queries phase checks its generated documents against it
-        if "ingest" in cfg.phases:
-            ferretdb = bool(database_info.get("ferretdb"))
-            results["ingest"], ingest_document = await bench_ingest(cfg, namespace, client[databases[0]], ferretdb)
-        if "queries" in cfg.phases:
-            results["queries"] = await bench_queries(cfg, namespace, client[databases[1]], ingest_document)
+        await fleet.start(f"{prefix}-load")
+        async with http_client(app) as http:
+            for size in cfg.sizes:
+                await fleet.grow_to(size)
+                if "ingest" in cfg.phases:
+                    namespace = f"{prefix}-ingest-{size}"
+                    ingest = await bench_ingest(cfg, app.state.consumer, fleet.store, floor, namespace, size)
+                    results["ingest"].append(ingest)
+                if "queries" in cfg.phases and size in cfg.query_sizes:
+                    say(f"queries at {size:,}")
+                    timed = await bench_queries(cfg, fleet.store, http, client, floor, fleet.visible, fleet.sample)
+                    results["queries"].append({"deployments": size, **timed})
+        results["fleet_load_seconds"] = fleet.load_seconds
         if "latency" in cfg.phases and cfg.latency_seconds > 0:
-            results["latency"] = await bench_latency(cfg, latency_namespace, databases[2])
+            settings = app_settings(cfg, f"{prefix}-latency", database)
+            results["latency"] = await bench_latency(cfg, settings, fleet.size)
     finally:
+        fleet.close()
         await client.close()
-        say("cleanup: dropping databases and topics")
-        await cleanup(cfg, databases, [namespace, latency_namespace])
+        await app.state.runtime.mongo.close()
+        if floor is not None:
+            await floor.close()
+        say("cleanup: dropping the run's databases and topics")
+        await cleanup(cfg, [database], prefix)
     results["wall_seconds"] = round(time.perf_counter() - started, 1)
     return results
 
 
 def main(argv: Sequence[str] | None = None) -> None:
     cfg = parse_args(argv)
-    # The consumer path logs every event at debug; keep the table readable, as a service at WARNING.
+    # The consumer path logs every event at debug; keep the output readable, as a service at WARNING.
     configure_logging("bench", "WARNING", json=False)
     results = asyncio.run(run(cfg))
-    print(render(results))
+    table = render(results)
+    print(table)
     write_json(cfg.out, results)
-    say(f"results written to {cfg.out}")
+    with contextlib.suppress(OSError):
+        cfg.out.with_suffix(".md").write_text(table + "\n")
+    say(f"results written to {cfg.out} and {cfg.out.with_suffix('.md')}")
 
 
 if __name__ == "__main__":

@@ -1,45 +1,15 @@
-"""Renders the results as a plain-text table (stdout) and writes them as JSON."""
+"""The results as markdown tables (for the README) and as JSON, with the issue's targets checked."""
 
 from __future__ import annotations
 
 import json
-import math
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-
-def rate(value: float) -> str:
-    return "-" if math.isnan(value) else f"{value:,.0f}" if value >= 100 else f"{value:,.1f}"
-
-
-def ms(milliseconds: float | None) -> str:
-    if milliseconds is None or math.isnan(milliseconds):
-        return "-"
-    if milliseconds >= 100:
-        return f"{milliseconds:,.0f}"
-    return f"{milliseconds:,.1f}" if milliseconds >= 1 else f"{milliseconds:.2f}"
-
-
-def ratio(value: float | None) -> str:
-    return "-" if value is None or math.isnan(value) else f"{value:.2f}"
-
-
-def mib(size: int) -> str:
-    return f"{size / 2**20:,.0f} MiB"
-
-
-def table(headers: Sequence[str], rows: Sequence[Sequence[str]], indent: str = "  ") -> str:
-    """Left-aligned first column, right-aligned numbers."""
-    widths = [max(len(str(cell)) for cell in column) for column in zip(headers, *rows, strict=True)]
-
-    def line(cells: Sequence[str]) -> str:
-        first, *rest = cells
-        parts = [str(first).ljust(widths[0])] + [str(c).rjust(w) for c, w in zip(rest, widths[1:], strict=True)]
-        return indent + "  ".join(parts).rstrip()
-
-    rule = indent + "  ".join("-" * w for w in widths)
-    return "\n".join([line(headers), rule, *(line(row) for row in rows)])
+QUERY_NAMES = {"get": "get by id", "summary": "summary tiles", "page": "filtered sorted page"}
+PATH_NAMES = {"http": "HTTP", "store": "store", "pymongo": "PyMongo", "postgresql": "PostgreSQL"}
+TARGET_SIZE = 100_000
 
 
 def write_json(path: Path, results: dict[str, Any]) -> None:
@@ -47,132 +17,140 @@ def write_json(path: Path, results: dict[str, Any]) -> None:
     path.write_text(json.dumps(results, indent=2, default=str) + "\n")
 
 
+def _n(value: float | None, digits: int = 0) -> str:
+    return "-" if value is None else f"{value:,.{digits}f}"
+
+
+def _ms(value: float | None) -> str:
+    if value is None:
+        return "-"
+    return f"{value:,.0f}" if value >= 100 else f"{value:.1f}" if value >= 1 else f"{value:.2f}"
+
+
+def _table(headers: Sequence[str], align: str, rows: Sequence[Sequence[str]]) -> list[str]:
+    rule = ["---:" if a == "r" else ":---:" if a == "c" else "---" for a in align]
+    return ["| " + " | ".join(line) + " |" for line in [list(headers), rule, *rows]]
+
+
 def render(results: dict[str, Any]) -> str:
-    db = results["database"]
-    name = f"FerretDB {db['ferretdb']}" if db.get("ferretdb") else f"MongoDB {db.get('version')}"
+    machine = results["machine"]
     lines = [
-        f"Inventory benchmark {results['run_id']} on {name}, Kafka {results['kafka']}, "
-        f"{results['machine']['cpus']} CPUs, commit {results['git_commit']}, {results['wall_seconds']}s"
+        f"### Inventory benchmark on {results['database_name']}",
+        "",
+        f"Run {results['run_id']} at {results['started_at'][:16]}Z, commit {results['git_commit']}, "
+        f"{machine['cpus']} CPUs, Python {machine['python']}, {results['wall_seconds'] / 60:.1f} min in all. "
+        f"Floor: {results['postgres']}.",
     ]
-    if "ingest" in results:
+    if results.get("ingest"):
         lines += ["", *render_ingest(results["ingest"])]
-    if "queries" in results:
+    if results.get("queries"):
         lines += ["", *render_queries(results["queries"])]
-    if "latency" in results:
+    if results.get("latency"):
         lines += ["", *render_latency(results["latency"])]
+    lines += ["", "**Targets** (issue 7)", "", *(f"- {text}" for text in targets(results))]
     return "\n".join(lines)
 
 
-def _commands(commands: dict[str, Any]) -> str:
-    return ", ".join(f"{key} {value['seconds']:.2f}s/{value['calls']}" for key, value in commands.items())
-
-
-def render_ingest(ing: dict[str, Any]) -> list[str]:
-    secs, rates, writes, per_write = ing["seconds"], ing["events_per_s"], ing["writes"], ing["ms_per_document_write"]
-    per_command = ing["raw_upsert_ops_per_command"]
+def render_ingest(runs: list[dict[str, Any]]) -> list[str]:
+    first = runs[0]
     rows = [
-        ["(a) raw consume: getmany + commit", rate(rates["raw_consume"]), f"{secs['raw_consume']:.2f}", "-", "-"],
-        [f"(b) raw upserts: 1 ReplaceOne per event, {per_command} per command", rate(rates["raw_upserts"]),
-         f"{secs['raw_upserts']:.2f}", f"{writes['raw_upserts']:,}", ms(per_write["raw_upserts"])],
-        ["projection: BatchConsumer.process + apply", rate(rates["projection"]), f"{secs['projection']:.2f}",
-         f"{writes['projection']:,}", ms(per_write["projection"])],
+        [
+            f"{run['deployments']:,}",
+            _n(run["events_per_s"]["projection"]),
+            _n(run["events_per_s"]["pymongo_guarded_writes"]),
+            f"{run['projection_over_guarded_writes']:.2f}",
+            _n(run["events_per_s"]["raw_consume"]),
+            "yes" if run["projection_correct"] else "**NO**",
+        ]
+        for run in runs
+    ]
+    return [
+        f"**Projection ingest**: {first['events']:,} events spread over all the deployments already in the "
+        "collection, through the inventory's consumer path (events/s)",
+        "",
+        *_table(
+            ["deployments", "projection", "PyMongo guarded `replace_one`, one by one", "ratio", "raw batched consume",
+             "counts exact"],
+            "rrrrrc",
+            rows,
+        ),
     ]  # fmt: skip
-    goal = ing["ratio_projection_to_slower_baseline"]
-    split = ing["projection_seconds_by_kind"]
-    db_cpu = ing["projection_database_cpu_seconds"]
-    return [
-        f"INGEST  {ing['events']:,} events over {ing['deployments']:,} deployments, "
-        f"{ing['partitions_per_topic']} partitions x 2 topics, batches <= {ing['batch_max_records']}",
-        table(["path", "events/s", "seconds", "doc writes", "ms/write"], rows),
-        f"  projection / slower baseline ({ing['slower_baseline']}): {goal:.2f} "
-        f"(goal >= 0.5: {'met' if goal >= 0.5 else 'NOT met'});  projection correct "
-        f"(documents, predictions, one ledger claim per event): {ing['projection_correct']}",
-        f"  (b) in commands of {per_command} ops: {ing['raw_upsert_ops_per_command_why']}",
-        *([f"  {ing['write_cost_note']}"] if ing.get("write_cost_note") else []),
-        f"  projection time: writes {split['writes']:.2f}s, reads {split['reads']:.2f}s, ledger "
-        f"{split['ledger']:.2f}s, other database {split['other_database']:.2f}s, outside the database "
-        f"(Kafka, decode, validate, fold) {split['not_database']:.2f}s",
-        f"  projection database round trips: {_commands(ing['projection_db_commands'])}",
-        f"  projection CPU: Python {ing['projection_python_cpu_seconds']:.2f}s"
-        + (f", FerretDB (all its clients) {db_cpu:.2f}s" if db_cpu is not None else "")
-        + f" in {secs['projection']:.2f}s;  RSS {mib(ing['rss_bytes']['before_projection'])} -> peak "
-        f"{mib(ing['rss_bytes']['peak_during_projection'])} "
-        f"(process peak {mib(ing['peak_rss_bytes_process_after_ingest'])})",
-    ]
 
 
-def _plan_text(explained: Any) -> str:
-    if isinstance(explained, list):
-        return " + ".join(_plan_text(item) for item in explained)
-    plan = explained.get("plan")
-    steps = " ".join(str(step).split("detail=")[-1] for step in plan) if isinstance(plan, list) else str(plan)
-    return f"[{explained.get('filterPushdown')}, {steps}]"
-
-
-def render_queries(q: dict[str, Any]) -> list[str]:
-    params = "&".join(f"{key}={value[0]}" for key, value in q["page_params"].items())
-    same = q["same_answers"]
-    lines = [
-        f"QUERIES  over {q['measured_deployments']:,} deployments (requested {q['requested_deployments']:,}), "
-        f"{q['latency']['page.store']['n']} runs each after warm-up; caller {q['caller']['user']} "
-        f"+ {','.join(q['caller']['groups'])} (non-admin)",
-        f"  page: {params} -> {q['page_total']:,} matching; "
-        f"same answers store/driver/http: page {same['page']}, summary {same['summary']}",
-    ]
+def render_queries(sizes: list[dict[str, Any]]) -> list[str]:
     rows = []
-    for key, value in q["latency"].items():
-        name, path = key.split(".")
-        versus = q["ratios_to_driver"].get(f"{name}.{path}/driver")
-        rows.append(
-            [
-                f"{name} via {path}",
-                ms(value["p50_ms"]),
-                ms(value["p95_ms"]),
-                ms(value["mean_ms"]),
-                ratio(versus["p50"]) if versus else "1",
-                ratio(versus["p95"]) if versus else "1",
+    for query in QUERY_NAMES:
+        for at in sizes:
+            timed = at[query]["latency"]
+            cells = [
+                f"{_ms(timed[p]['p50_ms'])} / {_ms(timed[p]['p95_ms'])}" if p in timed else "-" for p in PATH_NAMES
             ]
-        )
-    lines.append(table(["query", "p50 ms", "p95 ms", "mean ms", "x driver p50", "x driver p95"], rows))
-    load = q["load"]
-    extrapolated = q["extrapolated_p50_ms_at_requested"]
-    lines += [
-        f"  load: {load['deployments']:,} documents at {load['insert_docs_per_s']:,} docs/s "
-        f"(+{load['generate_seconds']}s generating); {q['requested_deployments']:,} would take "
-        f"~{load['extrapolated_seconds_for_requested']:,}s",
-        f"  page + summary cost {q['calibration']['page_plus_summary_ms_per_deployment']} ms per deployment "
-        f"(linear: every query scans the collection); extrapolated p50 at {q['requested_deployments']:,}: "
-        + ", ".join(f"{key} {value / 1e3:,.1f}s" for key, value in extrapolated.items() if key.endswith(".store")),
-    ]
-    if q["full_size_probe"]:
-        full = q["full_size_probe"]
-        lines.append(
-            f"  full-size probe at {full['deployments']:,} (ONE run each; load {full['load_seconds']}s): "
-            + ", ".join(f"{key} {value / 1e3:,.2f}s" for key, value in full["single_run_ms"].items())
-        )
-    lines.append(
-        "  explain [filter pushdown, SQLite plan]: "
-        + "; ".join(f"{key} {_plan_text(value)}" for key, value in q["ferretdb_explain"].items())
+            fewest, most = min(t["n"] for t in timed.values()), max(t["n"] for t in timed.values())
+            runs = str(most) if fewest == most else f"{fewest}-{most}"
+            rows.append([QUERY_NAMES[query], f"{at['deployments']:,}", *cells, runs])
+    page = sizes[0]["page"]["params"]
+    notes = sorted({f"{QUERY_NAMES[q]}: {note}" for at in sizes for q in QUERY_NAMES for note in at[q]["notes"]})
+    differ = sorted(
+        {QUERY_NAMES[q] for at in sizes for q in QUERY_NAMES if at[q]["same_answers"].get("postgresql") is False}
     )
-    return lines
-
-
-def render_latency(lat: dict[str, Any]) -> list[str]:
-    lj = lat["latency"]
     return [
-        f"PUBLISH -> VISIBLE  {lat['events']} events at {lat['achieved_rate_per_s']}/s over "
-        f"{lat['deployments']} deployments through the running app (batch timeout {lat['batch_timeout_ms']} ms)",
-        table(
-            ["", "p50 ms", "p95 ms", "p99 ms", "max ms", "visible"],
-            [
-                [
-                    "publish -> applied",
-                    ms(lj["p50_ms"]),
-                    ms(lj["p95_ms"]),
-                    ms(lj["p99_ms"]),
-                    ms(lj["max_ms"]),
-                    f"{lat['visible']}/{lat['events']}",
-                ]
-            ],
+        "**Queries**, p50 / p95 in ms, as a non-admin user who sees about half the fleet. HTTP: the app's routes "
+        "in-process through httpx's ASGITransport; PyMongo: the commands the store sent, replayed on the same "
+        "database; PostgreSQL: the same commands as SQL over a jsonb copy of the same documents (GIN "
+        "`jsonb_path_ops` + btree expression indexes).",
+        "",
+        *_table(["query", "deployments", *PATH_NAMES.values(), "runs"], "lrrrrrr", rows),
+        "",
+        "The page: `" + "&".join(f"{k}={v[0]}" for k, v in page.items()) + "` (count + first page).",
+        *(f"Note: {note}" for note in notes),
+        *(f"**PostgreSQL answered differently**: {', '.join(differ)}" for _ in differ[:1]),
+    ]  # fmt: skip
+
+
+def render_latency(runs: list[dict[str, Any]]) -> list[str]:
+    rows = [
+        [
+            _n(run["rate_per_s"]),
+            _n(run["achieved_rate_per_s"], 1),
+            f"{run['seconds']:g}",
+            *(_ms(run["latency"][key]) for key in ("p50_ms", "p95_ms", "p99_ms", "max_ms")),
+            f"{run['visible']:,} / {run['events']:,}",
+        ]
+        for run in runs
+    ]
+    return [
+        f"**Publish → visible** through the running app (its own subscriber, batches ≤ "
+        f"{runs[0]['batch_max_records']} or {runs[0]['batch_timeout_ms']} ms), events about all "
+        f"{runs[0]['deployments']:,} deployments",
+        "",
+        *_table(
+            ["events/s", "achieved", "seconds", "p50 ms", "p95 ms", "p99 ms", "max ms", "visible"], "rrrrrrrr", rows
         ),
     ]
+
+
+def _verdict(met: bool) -> str:
+    return "met" if met else "**NOT met**"
+
+
+def targets(results: dict[str, Any]) -> list[str]:
+    checks = []
+    ingest = [run for run in results.get("ingest", []) if run["deployments"] == TARGET_SIZE]
+    for run in ingest:
+        rate, ratio = run["events_per_s"]["projection"], run["projection_over_guarded_writes"]
+        checks.append(
+            f"ingest at 100,000 ≥ 500 events/s and ≥ 0.5 x PyMongo guarded writes: {rate:,.0f}/s, "
+            f"{ratio:.2f} x: {_verdict(rate >= 500 and ratio >= 0.5)}"
+        )
+    for at in results.get("queries", []):
+        if at["deployments"] != TARGET_SIZE:
+            continue
+        for query in ("get", "summary"):
+            p95 = at[query]["latency"]["http"]["p95_ms"]
+            checks.append(f"{QUERY_NAMES[query]} p95 over HTTP at 100,000 < 10 ms: {_ms(p95)} ms: {_verdict(p95 < 10)}")
+    for run in results.get("latency", []):
+        if run["rate_per_s"] == 100:
+            p99 = run["latency"]["p99_ms"]
+            met = p99 is not None and p99 < 250 and run["complete"]
+            checks.append(f"publish → visible p99 at 100 events/s < 250 ms: {_ms(p99)} ms: {_verdict(met)}")
+    return checks or ["not measured in this run (they are for 100,000 deployments and 100 events/s)"]

@@ -7,7 +7,6 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 STATE="${LIFECYCLE_HOME:-$ROOT/.local}/services"
 PYTHON="${PYTHON:-$ROOT/.venv/bin/python}"
 SERVICES=(inventory actions replacement retraining)
-declare -A PORTS=([inventory]=8001 [actions]=8002 [replacement]=8003 [retraining]=8004)
 
 log() { echo "services.sh: $*" >&2; }
 
@@ -18,7 +17,8 @@ pid_of() {
   [[ -r "/proc/$pid/cmdline" ]] && tr '\0' ' ' <"/proc/$pid/cmdline" | grep -q "services.$1" && echo "$pid"
 }
 
-port_of() { local var="${1^^}_HTTP_PORT"; echo "${!var:-${PORTS[$1]}}"; }
+# The port the service itself will use: its settings, with the environment applied (defined once there).
+port_of() { (cd "$ROOT" && "$PYTHON" -m shared.service.serve port "$1"); }
 
 start() {
   mkdir -p "$STATE"

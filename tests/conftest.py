@@ -1,3 +1,3 @@
 """The suite's fixtures live in plugins, one per concern (see tests/fixtures/)."""
 
-pytest_plugins = ["tests.fixtures.infra", "tests.fixtures.inventory"]
+pytest_plugins = ["tests.fixtures.infra", "tests.fixtures.inventory", "tests.fixtures.actions"]

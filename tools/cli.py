@@ -18,12 +18,14 @@ from services.inventory.adapters.store import InventoryStore
 from services.inventory.domain.evolve import evolve
 from services.inventory.domain.state import HEALTH_DIMENSIONS, DeploymentView
 from services.inventory.settings import InventorySettings
+from shared.contract.catalog import contract_registry
 from shared.contract.envelope import InvalidMessage, from_record
-from shared.contract.messages import registry
-from shared.messaging.consumer import Inbound, decode
-from shared.messaging.publisher import KafkaPublisher
+from shared.messaging.consumer import DeadLetter, Inbound, decode
+from shared.messaging.dead_letters import Header
+from shared.messaging.isolation import describe
+from shared.messaging.publisher import standalone_publisher
 from shared.messaging.reader import read_all
-from shared.messaging.replay import replay
+from shared.messaging.replay import Skipped, replay, summarize
 from shared.service.settings import DEV_ADMIN_TOKEN, ServiceSettings
 from shared.storage.mongo import mongo_client
 
@@ -38,7 +40,7 @@ class CliSettings(ServiceSettings):
     """The CLI reads the shared `LIFECYCLE_*` variables like every service."""
 
     service_name: str = "cli"
-    inventory_url: str = "http://127.0.0.1:8001"
+    inventory_url: str = f"http://127.0.0.1:{InventorySettings.service_defaults['http']['port']}"
     token: str = DEV_ADMIN_TOKEN
 
 
@@ -73,10 +75,10 @@ def inventory(
     }
     page = _get("/deployments", params)
     table = Table(title=f"{page['count']} deployments")
-    for column in ("id", "label", "status", "importance", "service", "drift", "accuracy", "predictions", "model"):
+    for column in ("id", "label", "status", "importance", *HEALTH_DIMENSIONS, "predictions", "model"):
         table.add_column(column)
     for d in page["data"]:
-        health = [_badge(d["health"][dimension]["status"]) for dimension in ("service", "drift", "accuracy")]
+        health = [_badge(d["health"][dimension]["status"]) for dimension in HEALTH_DIMENSIONS]
         model = (d.get("model_package") or {}).get("name", "")
         table.add_row(d["id"], d["label"], d["status"], d["importance"], *health, str(d["predictions"]["total"]), model)
     console.print(table)
@@ -101,20 +103,30 @@ def audit(
     deployment_id: str,
     at: Annotated[str | None, typer.Option(help="Also show the deployment as it was at this ISO time")] = None,
 ) -> None:
-    """Every event of a deployment from the log, in order; with --at, its state at that time."""
+    """Every event of a deployment from the log, in order; with --at, its state at that time.
+
+    A record of the deployment that cannot be read or folded is listed as skipped; the rest are shown."""
     moment = datetime.fromisoformat(at.replace("Z", "+00:00")) if at else None
     if moment and moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
-    items = asyncio.run(_events_of(deployment_id))
-    items.sort(key=lambda item: (item.envelope.time, item.position.offset))
+    items, skipped = asyncio.run(_events_of(deployment_id))
+    items.sort(key=lambda item: (item.envelope.time, item.envelope.id))
     table = Table("time", "event", "actor", "source", "correlation", title=f"audit trail of {deployment_id}")
     view: DeploymentView | None = None
+    shown = 0
     for item in items:
         e = item.envelope
-        table.add_row(e.time.isoformat(), e.type, e.actor or "", e.source, (e.correlationid or "")[:8])
         if moment is None or e.time <= moment:
-            view = evolve(view, item.recorded)
+            try:
+                view = evolve(view, item.recorded)
+            except Exception as error:  # the live consumer dead-letters it; here it is reported
+                p = item.position
+                skipped.append(Skipped(p.topic, p.partition, p.offset, "handler-error", describe(error)))
+                continue
+        table.add_row(e.time.isoformat(), e.type, e.actor or "", e.source, (e.correlationid or "")[:8])
+        shown += 1
     console.print(table)
+    console.print(f"shown {shown}, skipped {summarize(skipped)}", soft_wrap=True)
     if moment is not None:
         if view is None:
             console.print(f"{deployment_id} did not exist at {moment.isoformat()}")
@@ -126,17 +138,33 @@ def audit(
         console.print(f"  predictions: {view.predictions.total}; owners: {', '.join(view.owners)}")
 
 
-async def _events_of(deployment_id: str) -> list[Inbound]:
+async def _events_of(deployment_id: str) -> tuple[list[Inbound], list[Skipped]]:
+    """The deployment's events, each once, and its records that cannot be read.
+
+    Records are found by key, and also by subject when they have no key or another one (producers
+    with another partitioner); the cheap byte test spares decoding every other record."""
     s = _settings()
     topics = [s.topics.deployment_events, s.topics.monitoring_events]
+    registry = contract_registry()
+    key = deployment_id.encode()
     found: dict[str, Inbound] = {}
+    skipped: list[Skipped] = []
     async for record in read_all(s.kafka.bootstrap_servers, topics):
-        if record.key == deployment_id.encode():
-            item = decode(record, registry)
-            # An event published twice is one fact: keep its first delivery.
-            if isinstance(item, Inbound) and item.envelope.id not in found:
-                found[item.envelope.id] = item
-    return list(found.values())
+        if record.key != key and not _mentions(record, key):
+            continue
+        item = decode(record, registry)
+        if isinstance(item, DeadLetter):
+            if record.key == key:
+                skipped.append(Skipped.of(record, item.error.code, item.error.reason))
+            continue
+        # An event published twice is one fact: keep its first delivery.
+        if item.envelope.subject == deployment_id and item.envelope.id not in found:
+            found[item.envelope.id] = item
+    return list(found.values()), skipped
+
+
+def _mentions(record: Any, key: bytes) -> bool:
+    return key in (record.value or b"") or any(key in value for _, value in record.headers)
 
 
 @app.command("replay")
@@ -166,26 +194,25 @@ async def _replay_inventory(collection: str) -> None:
                 s.kafka.bootstrap_servers,
                 [s.topics.deployment_events, s.topics.monitoring_events],
                 store.apply,
-                registry,
+                contract_registry(),
                 progress=lambda n: progress.advance(task, n),
             )
-        console.print(f"{stats.records} records, {stats.applied} applied, {stats.invalid} invalid -> {collection}")
+        console.print(f"{stats.summary()} -> {collection}", soft_wrap=True)
     finally:
         await client.close()
 
 
 @dead_letters.command("list")
 def list_dead_letters(limit: int = 100) -> None:
-    """Dead letters with their reason and where they came from."""
+    """Dead letters with their reason and where they came from, each once."""
     letters = asyncio.run(_dead_letters())
     table = Table("source", "key", "code", "reason", "service", title=f"{len(letters)} dead letters")
     for record, headers in letters[-limit:]:
-        where = (headers.get(f"dlq-source-{part}") for part in ("topic", "partition", "offset"))
+        where = (headers.get(h) for h in (Header.SOURCE_TOPIC, Header.SOURCE_PARTITION, Header.SOURCE_OFFSET))
         source = "{}[{}]@{}".format(*where)
         key = record.key.decode(errors="replace") if record.key else ""
-        table.add_row(
-            source, key, headers.get("dlq-error-code", ""), headers.get("dlq-error", ""), headers.get("dlq-service", "")
-        )
+        code, reason, service = (headers.get(h, "") for h in (Header.CODE, Header.REASON, Header.SERVICE))
+        table.add_row(source, key, code, reason, service)
     console.print(table)
 
 
@@ -202,32 +229,28 @@ def redrive(
 
 async def _redrive(code: str | None, yes: bool) -> None:
     s = _settings()
-    chosen = [(r, h) for r, h in await _dead_letters() if code is None or h.get("dlq-error-code") == code]
+    chosen = [(r, h) for r, h in await _dead_letters() if code is None or h.get(Header.CODE) == code]
     for record, headers in chosen:
-        console.print(
-            f"{headers.get('dlq-source-topic')} <- {headers.get('dlq-error-code')}: {_describe(record.value)}"
-        )
+        console.print(f"{headers.get(Header.SOURCE_TOPIC)} <- {headers.get(Header.CODE)}: {_describe(record.value)}")
     if not yes:
         console.print(f"{len(chosen)} letters would be re-driven; add --yes to send them")
         return
-    publisher = KafkaPublisher(s.kafka.bootstrap_servers, s.topics, source="lifecycle-cli")
-    await publisher.start()
-    try:
+    async with standalone_publisher(s.kafka.bootstrap_servers, s.topics, source="lifecycle-cli") as publisher:
         for record, headers in chosen:
-            original = [(k, v) for k, v in record.headers if not k.startswith("dlq-")]
-            await publisher.send_raw(headers["dlq-source-topic"], record.value, record.key, original)
-    finally:
-        await publisher.stop()
+            original = [(k, v) for k, v in record.headers if not k.startswith(Header.PREFIX)]
+            await publisher.send_raw(headers[Header.SOURCE_TOPIC], record.value, record.key, original)
     console.print(f"re-drove {len(chosen)} letters")
 
 
 async def _dead_letters() -> list[tuple[Any, dict[str, str]]]:
+    """Each letter once: a crash between publishing a letter and recording it may have sent it twice,
+    with the same `dlq-id`."""
     s = _settings()
-    letters = []
+    letters: dict[str, tuple[Any, dict[str, str]]] = {}
     async for record in read_all(s.kafka.bootstrap_servers, [s.topics.dead_letters]):
-        headers = {k: v.decode(errors="replace") for k, v in record.headers if k.startswith("dlq-")}
-        letters.append((record, headers))
-    return letters
+        headers = {k: v.decode(errors="replace") for k, v in record.headers if k.startswith(Header.PREFIX)}
+        letters.setdefault(headers.get(Header.ID) or f"{record.partition}@{record.offset}", (record, headers))
+    return list(letters.values())
 
 
 def _describe(value: bytes | None) -> str:

@@ -24,7 +24,7 @@ from shared.contract.events.values import (
     TargetType,
 )
 from shared.contract.messages import Message
-from shared.messaging.publisher import KafkaPublisher
+from shared.messaging.publisher import standalone_publisher
 from tools.cli import CliSettings, audit, console, inventory, list_dead_letters, summary
 
 FLEET = [
@@ -106,9 +106,7 @@ def _history(now: datetime) -> list[tuple[Message, datetime]]:
 
 async def publish(settings: CliSettings) -> int:
     now = datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
-    publisher = KafkaPublisher(settings.kafka.bootstrap_servers, settings.topics, source="demo/upstream")
-    await publisher.start()
-    try:
+    async with standalone_publisher(settings.kafka.bootstrap_servers, settings.topics, "demo/upstream") as publisher:
         items = _history(now)
         envelopes = [
             wrap(
@@ -124,8 +122,6 @@ async def publish(settings: CliSettings) -> int:
         # An upstream bug: not JSON at all. It ends in the dead-letter topic, and the consumer goes on.
         await publisher.send_raw(settings.topics.monitoring_events, b"{oops", b"churn-scorer", [])
         return len(items)
-    finally:
-        await publisher.stop()
 
 
 def wait_until_visible(settings: CliSettings, expected: int, within: float = 60) -> None:

@@ -2,12 +2,90 @@
 
 from __future__ import annotations
 
+import os
+import signal
+from collections.abc import Callable
+from datetime import timedelta
+
 from fastapi import FastAPI
 
+from services.actions.adapters.store import ActionsStore
+from services.actions.domain.decider import deployments
+from services.actions.entrypoints.http import command_api
+from services.actions.entrypoints.subscribers import actions_registry, subscribe_commands
 from services.actions.settings import ActionsSettings
+from shared.messaging.dead_letters import LEDGER_COLLECTION, DeadLetters, MongoLedger
+from shared.service.commands import (
+    KILL_AFTER_STATE_WRITE,
+    CommandGateway,
+    CommandHandler,
+    CommandMetrics,
+    Outbox,
+    OutboxSweeper,
+    bearer_actor,
+    command_status_router,
+    utc_now,
+)
+from shared.service.logging import get_logger
 from shared.service.runtime import Runtime, service_app
+
+log = get_logger(__name__)
 
 
 def create_app(settings: ActionsSettings | None = None) -> FastAPI:
     settings = settings or ActionsSettings()
-    return service_app(Runtime(settings), title="Lifecycle actions")
+    runtime = Runtime(settings)
+    store = ActionsStore(runtime.db)
+    outbox = Outbox(store.deployments, runtime.publisher, actions_registry(), CommandMetrics(runtime.metrics.registry))
+    handler = CommandHandler(
+        service=settings.service_name,
+        decider=deployments,
+        store=store.deployments,
+        statuses=store.statuses,
+        outbox=outbox,
+        parallelism=settings.commands.parallelism,
+        after_state_write=_fault(settings),
+    )
+    ledger = MongoLedger(runtime.db[LEDGER_COLLECTION])
+    dead_letters = DeadLetters(runtime.publisher, settings.topics.dead_letters, ledger, service=settings.service_name)
+    consumer = subscribe_commands(settings, runtime.broker, handler, dead_letters, runtime.metrics)
+    runtime.readiness_checks["consumer"] = consumer.readiness
+    sweeper = OutboxSweeper(
+        store.deployments, store.statuses, outbox, grace=timedelta(seconds=settings.commands.sweep_grace_s)
+    )
+
+    async def prune() -> None:
+        await store.prune_statuses(utc_now() - timedelta(days=settings.commands.status_horizon_days))
+
+    async def sweep() -> None:
+        await sweeper.sweep()
+
+    actor = bearer_actor(settings.api_tokens)
+    app = service_app(
+        runtime,
+        title="Lifecycle actions",
+        description="Commands on deployments; each answers 202 and ends in events or a rejection with a reason.",
+        routers=[
+            command_api(CommandGateway(runtime.publisher, store.statuses), actor),
+            command_status_router(store.statuses, store.deployments, actor),
+        ],
+        on_start=[store.create_indexes],
+        # The sweeper's first run, right at start, publishes whatever a crash left in an outbox.
+        periodic=[(settings.commands.sweep_interval_s, sweep), (3600, prune)],
+    )
+    app.state.store = store
+    app.state.consumer = consumer
+    app.state.sweeper = sweeper
+    return app
+
+
+def _fault(settings: ActionsSettings) -> Callable[[], None] | None:
+    """Test-only fault injection (settings.commands.fault); see tests/integration/actions."""
+    if settings.commands.fault != KILL_AFTER_STATE_WRITE:
+        return None
+    log.warning("TEST FAULT INJECTION ON: the process kills itself after its next state write")
+
+    def kill() -> None:
+        os.kill(os.getpid(), signal.SIGKILL)
+
+    return kill

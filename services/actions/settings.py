@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
+from shared.service.commands import CommandSettings
 from shared.service.settings import ServiceSettings
 
 
@@ -15,3 +16,4 @@ class ActionsSettings(ServiceSettings):
     }
 
     service_name: str = "actions"
+    commands: CommandSettings = CommandSettings()

@@ -5,36 +5,57 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from fastapi import FastAPI
+from faststream.kafka import KafkaBroker
 
 from services.inventory.adapters.store import InventoryStore
+from services.inventory.domain.evolve import RULES
 from services.inventory.entrypoints.http import read_api
 from services.inventory.entrypoints.subscribers import ProjectionHandler
 from services.inventory.settings import InventorySettings
-from shared.contract.messages import registry
-from shared.messaging.consumer import BatchConsumer
+from shared.contract.catalog import ALL_EVENTS, build_registry
+from shared.contract.messages import MessageRegistry
+from shared.messaging.consumer import BatchConsumer, BatchHandler
+from shared.messaging.dead_letters import LEDGER_COLLECTION, DeadLetters, MongoLedger
+from shared.service.metrics import ServiceMetrics
 from shared.service.runtime import Runtime, service_app
+
+
+def inventory_registry() -> MessageRegistry:
+    """Every event, since the topics carry them all; fails here, naming it, if one the inventory
+    folds (a key of RULES) is missing, rather than dead-lettering each such record at run time."""
+    return build_registry(*ALL_EVENTS, required=RULES, consumer="inventory")
+
+
+def subscribe_projection(
+    settings: InventorySettings,
+    broker: KafkaBroker,
+    handler: BatchHandler,
+    dead_letters: DeadLetters,
+    metrics: ServiceMetrics,
+) -> BatchConsumer:
+    """The inventory's one subscriber: both topics it folds, batched, into `handler`."""
+    consumer = BatchConsumer(
+        service=settings.service_name,
+        group_id=settings.group_id,
+        registry=inventory_registry(),
+        handler=handler,
+        dead_letters=dead_letters,
+        metrics=metrics,
+        settings=settings.consumer,
+    )
+    consumer.subscribe(broker, [settings.topics.deployment_events, settings.topics.monitoring_events])
+    return consumer
 
 
 def create_app(settings: InventorySettings | None = None) -> FastAPI:
     settings = settings or InventorySettings()
     runtime = Runtime(settings)
     store = InventoryStore(runtime.db)
-    consumer = BatchConsumer(
-        service=settings.service_name,
-        registry=registry,
-        publisher=runtime.publisher,
-        handler=ProjectionHandler(store, runtime.metrics),
-        metrics=runtime.metrics,
-        retry_backoff_s=settings.consumer.retry_backoff_s,
-    )
-    topics = settings.topics
-    consumer.subscribe(
-        runtime.broker,
-        [topics.deployment_events, topics.monitoring_events],
-        group_id=settings.group_id,
-        max_records=settings.consumer.batch_max_records,
-        timeout_ms=settings.consumer.batch_timeout_ms,
-    )
+    handler = ProjectionHandler(store, runtime.metrics)
+    ledger = MongoLedger(runtime.db[LEDGER_COLLECTION])
+    dead_letters = DeadLetters(runtime.publisher, settings.topics.dead_letters, ledger, service=settings.service_name)
+    consumer = subscribe_projection(settings, runtime.broker, handler, dead_letters, runtime.metrics)
+    runtime.readiness_checks["consumer"] = consumer.readiness
 
     async def prune() -> None:
         horizon = datetime.now(UTC) - timedelta(days=settings.consumer.dedupe_horizon_days)
@@ -49,4 +70,5 @@ def create_app(settings: InventorySettings | None = None) -> FastAPI:
         periodic=[(3600, prune)],
     )
     app.state.store = store
+    app.state.consumer = consumer
     return app

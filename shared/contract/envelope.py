@@ -2,18 +2,22 @@
 
 `id` is the dedupe key, `subject` the deployment id (also the Kafka key), `dataschema` names the
 payload's type version. The extensions `correlationid`, `causationid`, `actor` and `tenant` carry
-who asked for what and why.
+who asked for what and why. Every time carries a UTC offset: a naive one is refused, never guessed.
+A structured event may carry its data as `data_base64` (the spec's form for binary data); it must
+decode to the same JSON object `data` would hold.
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
 import re
 import uuid
 from datetime import UTC, datetime
 from typing import Any, Literal
 
 import orjson
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError
 
 from shared.contract.messages import Message, MessageRegistry, UnknownMessageType
 
@@ -32,7 +36,7 @@ class Envelope(BaseModel):
     type: str = Field(min_length=1)
     source: str = Field(min_length=1)
     subject: str = Field(min_length=1)
-    time: datetime
+    time: AwareDatetime
     dataschema: str | None = None
     datacontenttype: str = "application/json"
     correlationid: str | None = None
@@ -106,6 +110,8 @@ def from_record(value: bytes | None, headers: Headers) -> Envelope:
             attributes = _json(value)
             if not isinstance(attributes, dict) or "specversion" not in attributes:
                 raise InvalidMessage("not-a-cloudevent", "JSON body has no CloudEvents 'specversion'")
+            if "data_base64" in attributes:
+                attributes = _inline_base64_data(attributes)
         return Envelope.model_validate(attributes)
     except UnicodeDecodeError as exc:
         raise InvalidMessage("bad-header", f"a ce_* header is not UTF-8: {exc}") from exc
@@ -135,6 +141,24 @@ def _json(value: bytes | None) -> Any:
         return orjson.loads(value)
     except orjson.JSONDecodeError as exc:
         raise InvalidMessage("not-json", f"value is not JSON: {exc}") from exc
+
+
+def _inline_base64_data(attributes: dict[str, Any]) -> dict[str, Any]:
+    """The spec lets structured events carry data as base64; ours is JSON either way."""
+    if "data" in attributes:
+        raise InvalidMessage("bad-envelope", "an event carries either 'data' or 'data_base64', not both")
+    encoded = attributes.pop("data_base64")
+    try:
+        raw = base64.b64decode(encoded, validate=True) if isinstance(encoded, str) else None
+    except (binascii.Error, ValueError) as exc:
+        raise InvalidMessage("bad-envelope", f"data_base64 is not base64: {exc}") from exc
+    if raw is None:
+        raise InvalidMessage("bad-envelope", "data_base64 is not a string")
+    try:
+        attributes["data"] = orjson.loads(raw)
+    except orjson.JSONDecodeError as exc:
+        raise InvalidMessage("not-json", f"data_base64 does not hold JSON: {exc}") from exc
+    return attributes
 
 
 def _describe(exc: ValidationError) -> str:

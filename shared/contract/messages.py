@@ -1,5 +1,8 @@
 """Base models for events and commands, and the registry that maps a type name to its model.
 
+There is no global registry: each service builds its own at start from the catalog
+(shared.contract.catalog), so what it can read is explicit and checked before it consumes anything.
+
 Events are facts (past tense) and commands are requests (imperative). Both are frozen and carry a
 type name and a version; a published version never changes, a breaking change is a new version with
 an upcaster from the old payload.
@@ -7,7 +10,7 @@ an upcaster from the old payload.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any, ClassVar, TypeVar
 
 from pydantic import BaseModel, ConfigDict
@@ -41,11 +44,22 @@ class Event(Message):
     deployment_id: str
 
 
+class Actor(BaseModel):
+    """Who issued a command, as the edge that authenticated them saw it (their token's user)."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    user: str
+    groups: tuple[str, ...] = ()
+    admin: bool = False
+
+
 class Command(Message):
     """A request to the one service that owns it; it ends in events or a CommandRejected."""
 
     command_id: str
     deployment_id: str
+    actor: Actor
 
 
 M = TypeVar("M", bound=type[Message])
@@ -54,6 +68,10 @@ Upcaster = Callable[[dict[str, Any]], dict[str, Any]]
 
 class UnknownMessageType(LookupError):
     """Raised for a type name (or version) that no model is registered for."""
+
+
+class MissingMessageTypes(LookupError):
+    """Raised at start when a service consumes message types its registry cannot parse."""
 
 
 class MessageRegistry:
@@ -97,6 +115,17 @@ class MessageRegistry:
     def __iter__(self) -> Iterator[type[Message]]:
         return iter(self._models.values())
 
+    def require(self, models: Iterable[type[Message]], *, consumer: str) -> None:
+        """Fail now, naming them, if any of `models` is not what this registry parses its type into.
 
-registry = MessageRegistry()
-"""The project-wide registry; every event and command module registers its models here."""
+        A consumer dispatches on model classes; a type missing here would otherwise be dead-lettered
+        record by record as unknown, and a type whose newest version is another class would be
+        silently ignored."""
+        problems = []
+        for model in models:
+            if model.type_name not in self._latest:
+                problems.append(f"{model.type_name} v{model.version} is not registered")
+            elif (newest := self.latest(model.type_name)) is not model:
+                problems.append(f"{model.type_name} parses as v{newest.version}, not the v{model.version} it handles")
+        if problems:
+            raise MissingMessageTypes(f"{consumer} cannot start: {'; '.join(problems)}")

@@ -10,18 +10,24 @@ import sys
 from pathlib import Path
 from typing import Any
 
-import shared.contract.events  # noqa: F401  (registers every event)
+from shared.contract.catalog import contract_registry
 from shared.contract.envelope import Envelope
-from shared.contract.messages import Command, registry
+from shared.contract.messages import Command
 from shared.contract.topology import Stream, Topics
 
 ROOT = Path(__file__).resolve().parent.parent.parent / "schemas"
+_KEYS = (
+    "Records are keyed by subject and partitioned by murmur2 of the key, the default of the Java client and "
+    "aiokafka; librdkafka clients (kcat, confluent-kafka) must set partitioner=murmur2_random. Consumers "
+    "count and log records on another partition or without a key, and still apply them (folding is "
+    "order-independent). Every time carries a UTC offset."
+)
 
 
 def render() -> dict[str, str]:
     """Relative path -> file content, for every schema the project publishes."""
     files: dict[str, str] = {"envelope.json": _dump(_envelope_schema())}
-    for model in sorted(registry, key=lambda m: (m.type_name, m.version)):
+    for model in sorted(contract_registry(), key=lambda m: (m.type_name, m.version)):
         kind = "commands" if issubclass(model, Command) else "events"
         schema = model.model_json_schema()
         schema["$id"] = model.schema_id()
@@ -35,12 +41,13 @@ def render() -> dict[str, str]:
 def asyncapi(files: dict[str, str]) -> dict[str, Any]:
     """An AsyncAPI 3.0 description of every topic (default namespace) and the messages it carries."""
     topics = Topics("lifecycle")
+    registry = contract_registry()
     channels: dict[str, Any] = {}
     for stream in Stream:
         models = [m for m in registry if m.stream is stream]
         channels[stream.value] = {
             "address": topics.for_stream(stream),
-            "description": "Kafka key: the CloudEvents subject (deployment id, or package id for the registry)",
+            "description": "Kafka key: the CloudEvents subject (deployment id; package id for the registry), murmur2",
             "messages": {m.type_name: {"$ref": f"#/components/messages/{m.type_name}"} for m in models},
         }
     channels["dead-letters"] = {
@@ -66,7 +73,11 @@ def asyncapi(files: dict[str, str]) -> dict[str, Any]:
     }
     return {
         "asyncapi": "3.0.0",
-        "info": {"title": "Lifecycle events", "version": "1", "description": "Topics are <namespace>.<stream>"},
+        "info": {
+            "title": "Lifecycle events",
+            "version": "1",
+            "description": f"Topics are <namespace>.<stream>. {_KEYS}",
+        },
         "channels": channels,
         "components": {"messages": messages},
     }

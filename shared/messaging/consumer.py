@@ -1,31 +1,42 @@
-"""The consumer path: decode and validate each record, dead-letter what is bad, hand the rest on.
+"""The consumer path: decode and validate each record, hand the valid ones on, isolate what fails.
 
-A batch is processed in three steps: dead letters are published, the valid messages are applied by
-the service's handler, and only then are offsets committed. A crash anywhere in between redelivers
-the batch; handlers dedupe (see shared.storage.projection), so nothing is lost and nothing applied twice.
+A batch is processed in three steps: the valid messages are applied by the service's handler, the
+records that cannot be applied are dead-lettered, and only then are offsets committed. A crash
+anywhere in between redelivers the batch; handlers dedupe (see shared.storage.projection) and dead
+letters are sent at most once per source position (shared.messaging.dead_letters), so nothing is
+lost and nothing applied or lettered twice.
+
+What fails is sorted out by shared.messaging.isolation: transient errors are retried in place, with
+the consumer reported stalled (readiness, `lifecycle_consumer_stalled`) once that lasts too long;
+deterministic ones are narrowed down to the records that cause them, which alone are dead-lettered
+with code `handler-error`. A record that is not on the partition its key hashes to, or has no key,
+is applied all the same and counted (shared.messaging.partitioning).
 """
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
 import time
 from collections.abc import Awaitable, Callable, Sequence
-from datetime import UTC, datetime
 from typing import Any
 
-from aiokafka import ConsumerRecord
 from faststream import AckPolicy
 from faststream.kafka import KafkaBroker
+from faststream.kafka.annotations import KafkaMessage
 
-from shared.contract.envelope import Envelope, Headers, InvalidMessage, from_record, open_envelope
+from shared.contract.envelope import Envelope, InvalidMessage, from_record, open_envelope
 from shared.contract.messages import Message, MessageRegistry
 from shared.domain.recorded import Recorded
-from shared.messaging.publisher import KafkaPublisher
-from shared.service.logging import bound, get_logger
+from shared.messaging.dead_letters import DeadLetter, DeadLetters, Record
+from shared.messaging.isolation import Retrier, describe, isolate
+from shared.messaging.partitioning import misrouting
+from shared.service.logging import get_logger
 from shared.service.metrics import ServiceMetrics
+from shared.service.settings import ConsumerSettings
 
 log = get_logger(__name__)
+
+__all__ = ["BatchConsumer", "BatchHandler", "DeadLetter", "Inbound", "Position", "decode"]
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -58,36 +69,17 @@ class Inbound:
         )
 
 
-@dataclasses.dataclass(frozen=True, slots=True)
-class DeadLetter:
-    record: ConsumerRecord[bytes, bytes]
-    error: InvalidMessage
-
-
 BatchHandler = Callable[[Sequence[Inbound]], Awaitable[object]]
+"""Applies valid messages; idempotent, and may be re-invoked on any subset of a batch."""
 
 
-def decode(record: ConsumerRecord[bytes, bytes], registry: MessageRegistry) -> Inbound | DeadLetter:
+def decode(record: Record, registry: MessageRegistry) -> Inbound | DeadLetter:
     try:
         envelope = from_record(record.value, list(record.headers))
         message = open_envelope(envelope, registry)
     except InvalidMessage as error:
         return DeadLetter(record, error)
     return Inbound(envelope, message, Position(record.topic, record.partition, record.offset))
-
-
-def dead_letter_headers(letter: DeadLetter, service: str) -> Headers:
-    record = letter.record
-    return [
-        *record.headers,
-        ("dlq-error-code", letter.error.code.encode()),
-        ("dlq-error", letter.error.reason.encode()),
-        ("dlq-source-topic", record.topic.encode()),
-        ("dlq-source-partition", str(record.partition).encode()),
-        ("dlq-source-offset", str(record.offset).encode()),
-        ("dlq-service", service.encode()),
-        ("dlq-failed-at", datetime.now(UTC).isoformat().encode()),
-    ]
 
 
 class BatchConsumer:
@@ -97,72 +89,166 @@ class BatchConsumer:
         self,
         *,
         service: str,
+        group_id: str,
         registry: MessageRegistry,
-        publisher: KafkaPublisher,
         handler: BatchHandler,
+        dead_letters: DeadLetters,
         metrics: ServiceMetrics,
-        retry_backoff_s: float = 1.0,
+        settings: ConsumerSettings,
     ) -> None:
         self.service = service
+        self.group_id = group_id
         self.registry = registry
-        self.publisher = publisher
         self.handler = handler
+        self.dead_letters = dead_letters
         self.metrics = metrics
-        self.retry_backoff_s = retry_backoff_s
+        self.settings = settings
+        self.retrier = Retrier(
+            settings.retry_backoff_s,
+            settings.retry_backoff_max_s,
+            on_transient=self._transient_failure,
+            on_success=self._progressed,
+        )
+        self._subscriber: Any = None
+        self._batch_started = time.monotonic()
+        self._oldest_ms: int | None = None
+        self._failing_since: float | None = None
+        self._last_error = ""
 
-    def subscribe(
-        self, broker: KafkaBroker, topics: Sequence[str], *, group_id: str, max_records: int, timeout_ms: int
-    ) -> None:
-        broker.subscriber(
+    def subscribe(self, broker: KafkaBroker, topics: Sequence[str]) -> None:
+        self._subscriber = broker.subscriber(
             *topics,
-            group_id=group_id,
+            group_id=self.group_id,
             batch=True,
-            max_records=max_records,
-            batch_timeout_ms=timeout_ms,
+            max_records=self.settings.batch_max_records,
+            batch_timeout_ms=self.settings.batch_timeout_ms,
             auto_offset_reset="earliest",
-            # Commit after the handler succeeds; on an error rewind so the batch comes back.
+            # Commit after the batch is handled; only an unexpected error rewinds it.
             ack_policy=AckPolicy.NACK_ON_ERROR,
             parser=_parse_with_any_headers,
-            decoder=_records,
-        )(self.consume)
+        )
+        self._subscriber(self.consume)
 
-    async def consume(self, records: Any) -> None:
-        await self.process(records)
+    async def consume(self, message: KafkaMessage) -> None:
+        records = message.raw_message
+        # A batch is a tuple from Kafka and a list from TestKafkaBroker.
+        await self.process(records if isinstance(records, (tuple, list)) else (records,))
 
-    async def process(self, records: Sequence[ConsumerRecord[bytes, bytes]]) -> None:
-        if records:
-            oldest_ms = min(record.timestamp for record in records)
-            self.metrics.lag_seconds.set(max(0.0, time.time() - oldest_ms / 1000))
-        decoded = [decode(record, self.registry) for record in records]
-        letters = [item for item in decoded if isinstance(item, DeadLetter)]
-        valid = [item for item in decoded if isinstance(item, Inbound)]
-        try:
-            if letters:
-                await self._dead_letter(letters)
-            if valid:
-                with self.metrics.handler_seconds.time():
-                    await self.handler(valid)
-        except Exception:
-            log.exception("batch failed; it will be redelivered", records=len(records))
-            self.metrics.batch_failures.inc()
-            await asyncio.sleep(self.retry_backoff_s)
-            raise
+    def readiness(self) -> str:
+        """ "ok", or why this consumer is not making progress."""
+        stalled_for = self._stalled_for()
+        self.metrics.consumer_stalled.set(0 if stalled_for is None else 1)
+        if stalled_for is None:
+            return "ok"
+        return f"stalled for {stalled_for:.0f}s retrying a transient failure: {self._last_error}"
+
+    async def process(self, records: Sequence[Record]) -> None:
+        if not records:
+            return
+        self._batch_started = time.monotonic()
+        self._oldest_ms = min(record.timestamp for record in records)
+        self._observe_lag()
+        letters: list[DeadLetter] = []
+        valid: list[Inbound] = []
+        raw: dict[Position, Record] = {}
+        for record in records:
+            item = decode(record, self.registry)
+            self._check_routing(record, item)
+            if isinstance(item, DeadLetter):
+                letters.append(item)
+            else:
+                valid.append(item)
+                raw[item.position] = record
+        failures = await isolate(self._timed_handler, valid, self.retrier, self._deterministic_failure)
+        failed = {failure.item.position for failure in failures}
+        letters += [
+            DeadLetter(raw[f.item.position], InvalidMessage("handler-error", describe(f.error))) for f in failures
+        ]
+        if letters:
+            await self._dead_letter(letters)
         for item in valid:
+            if item.position in failed:
+                continue
             self.metrics.events_applied.labels(type=item.envelope.type).inc()
             e = item.envelope
             log.debug("handled", event_id=e.id, type=e.type, deployment_id=e.subject, correlation_id=e.correlationid)
 
-    async def _dead_letter(self, letters: Sequence[DeadLetter]) -> None:
-        topic = self.publisher.topics.dead_letters
-        for letter in letters:
-            record = letter.record
-            with bound(source_topic=record.topic, source_offset=str(record.offset)):
-                log.warning("dead-lettered", code=letter.error.code, reason=letter.error.reason)
-            await self.publisher.send_raw(topic, record.value, record.key, dead_letter_headers(letter, self.service))
+    async def _timed_handler(self, batch: Sequence[Inbound]) -> None:
+        with self.metrics.handler_seconds.time():
+            await self.handler(batch)
+
+    async def _dead_letter(self, letters: list[DeadLetter]) -> None:
+        sent: list[DeadLetter] = []
+
+        async def send() -> None:
+            sent.extend(await self.dead_letters.send(letters, group=self.group_id))
+
+        try:
+            await self.retrier.run(send)
+        except Exception:
+            # Retrying could not help (e.g. a record too large for the dead-letter topic): the
+            # records stay in their source topic and the log names them; the partition goes on.
+            where = [f"{r.topic}[{r.partition}]@{r.offset}" for r in (letter.record for letter in letters)]
+            log.exception("could not dead-letter; records skipped", records=where)
+        for letter in sent:
             self.metrics.events_dead_lettered.labels(code=letter.error.code).inc()
 
+    def _check_routing(self, record: Record, item: Inbound | DeadLetter) -> None:
+        reason = misrouting(record.key, record.partition, self._partition_count(record.topic))
+        if reason is None:
+            return
+        self.metrics.records_misrouted.labels(reason=reason.value, topic=record.topic).inc()
+        log.warning(
+            "record not on the partition its key hashes to (murmur2); applied anyway",
+            reason=reason.value,
+            topic=record.topic,
+            partition=record.partition,
+            offset=record.offset,
+            key=record.key.decode(errors="replace") if record.key is not None else None,
+            ce_source=item.envelope.source if isinstance(item, Inbound) else None,
+        )
 
-async def _parse_with_any_headers(records: tuple[ConsumerRecord[bytes, bytes], ...], original: Any) -> Any:
+    def _partition_count(self, topic: str) -> int | None:
+        consumer = getattr(self._subscriber, "consumer", None)
+        partitions = consumer.partitions_for_topic(topic) if consumer is not None else None
+        return len(partitions) if partitions else None
+
+    def _transient_failure(self, error: BaseException, attempts: int) -> None:
+        self.metrics.batch_failures.inc()
+        if self._failing_since is None:
+            self._failing_since = self._batch_started
+        self._last_error = describe(error)
+        self._observe_lag()
+        self.readiness()
+        log.warning(
+            "transient failure; retrying the batch in place",
+            error=self._last_error,
+            attempts=attempts,
+            retry_in_s=self.retrier.delay(attempts),
+        )
+
+    def _deterministic_failure(self, error: BaseException, size: int) -> None:
+        self.metrics.batch_failures.inc()
+        log.warning("handler failed; isolating the records that cause it", error=describe(error), records=size)
+
+    def _progressed(self) -> None:
+        if self._failing_since is not None:
+            log.info("consumer making progress again", after_s=round(time.monotonic() - self._failing_since, 1))
+        self._failing_since = None
+        self.readiness()
+
+    def _stalled_for(self) -> float | None:
+        if self._failing_since is None:
+            return None
+        waited = time.monotonic() - self._failing_since
+        return waited if waited >= self.settings.stalled_after_s else None
+
+    def _observe_lag(self) -> None:
+        if self._oldest_ms is not None:
+            self.metrics.lag_seconds.set(max(0.0, time.time() - self._oldest_ms / 1000))
+
+
+async def _parse_with_any_headers(records: tuple[Record, ...], original: Any) -> Any:
     """FastStream decodes every header as UTF-8; a producer may send anything, so hand it safe copies
     and keep the untouched records for the handler and the dead-letter topic."""
     safe = tuple(
@@ -172,7 +258,3 @@ async def _parse_with_any_headers(records: tuple[ConsumerRecord[bytes, bytes], .
     message = await original(safe)
     message.raw_message = records
     return message
-
-
-async def _records(message: Any) -> Any:
-    return message.raw_message

@@ -1,6 +1,9 @@
 """Rebuilds a projection from the log: every record of the topics, through the live apply code.
 
-Invalid records are counted and skipped (they are already in the dead-letter topic).
+It isolates failures as the live consumer does (shared.messaging.isolation): a record that cannot be
+decoded or that the handler fails on by itself is skipped and reported, never dead-lettered (the
+live consumer did that already), and the replay goes on to the end. Transient failures are retried
+a bounded number of times, then end the replay with their error: a tool must finish.
 """
 
 from __future__ import annotations
@@ -9,15 +12,53 @@ import dataclasses
 from collections.abc import Callable, Sequence
 
 from shared.contract.messages import MessageRegistry
-from shared.messaging.consumer import BatchHandler, Inbound, decode
+from shared.messaging.consumer import BatchHandler, DeadLetter, Inbound, decode
+from shared.messaging.dead_letters import Record
+from shared.messaging.isolation import Retrier, describe, isolate
 from shared.messaging.reader import read_batches
+
+_SHOWN = 10
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Skipped:
+    """A record left out, where it is in the log and why."""
+
+    topic: str
+    partition: int
+    offset: int
+    code: str
+    reason: str
+
+    @classmethod
+    def of(cls, record: Record, code: str, reason: str) -> Skipped:
+        return cls(record.topic, record.partition, record.offset, code, reason)
+
+    def __str__(self) -> str:
+        return f"{self.topic}[{self.partition}]@{self.offset} {self.code}: {self.reason}"
+
+
+def summarize(skipped: Sequence[Skipped]) -> str:
+    """`K: first few…` for a one-line report."""
+    if not skipped:
+        return "0"
+    shown = "; ".join(map(str, skipped[:_SHOWN]))
+    more = f"; and {len(skipped) - _SHOWN} more" if len(skipped) > _SHOWN else ""
+    return f"{len(skipped)}: {shown}{more}"
 
 
 @dataclasses.dataclass
 class ReplayStats:
     records: int = 0
     applied: int = 0
-    invalid: int = 0
+    skipped: list[Skipped] = dataclasses.field(default_factory=list)
+
+    @property
+    def invalid(self) -> int:
+        return len(self.skipped)
+
+    def summary(self) -> str:
+        return f"replayed {self.applied}, skipped {summarize(self.skipped)}"
 
 
 async def replay(
@@ -28,16 +69,24 @@ async def replay(
     *,
     batch_size: int = 1000,
     progress: Callable[[int], None] | None = None,
+    retrier: Retrier | None = None,
 ) -> ReplayStats:
+    retrier = retrier or Retrier(0.5, 5.0, give_up_after=8)
     stats = ReplayStats()
     async for records in read_batches(bootstrap_servers, topics, batch_size):
-        decoded = [decode(record, registry) for record in records]
-        valid = [item for item in decoded if isinstance(item, Inbound)]
+        valid: list[Inbound] = []
+        raw: dict[int, Record] = {}
+        for record in records:
+            item = decode(record, registry)
+            if isinstance(item, DeadLetter):
+                stats.skipped.append(Skipped.of(record, item.error.code, item.error.reason))
+            else:
+                valid.append(item)
+                raw[id(item)] = record
+        failures = await isolate(handler, valid, retrier)
+        stats.skipped += [Skipped.of(raw[id(f.item)], "handler-error", describe(f.error)) for f in failures]
         stats.records += len(records)
-        stats.invalid += len(records) - len(valid)
-        if valid:
-            await handler(valid)
-            stats.applied += len(valid)
+        stats.applied += len(valid) - len(failures)
         if progress:
             progress(len(records))
     return stats

@@ -27,7 +27,9 @@ class ServiceMetrics:
             registry=self.registry,
         )
         self.batch_failures = Counter(
-            "lifecycle_batch_failures", "Batches that failed and were rewound", registry=self.registry
+            "lifecycle_batch_failures",
+            "Handler calls that failed: transient ones are retried, deterministic ones isolated",
+            registry=self.registry,
         )
         self.handler_seconds = Histogram(
             "lifecycle_handler_seconds",
@@ -37,6 +39,17 @@ class ServiceMetrics:
         )
         self.lag_seconds = Gauge(
             "lifecycle_consumer_lag_seconds",
-            "Age of the oldest record of the latest batch when it was handled",
+            "Age of the oldest record of the batch being handled (kept current while it is retried)",
+            registry=self.registry,
+        )
+        self.consumer_stalled = Gauge(
+            "lifecycle_consumer_stalled",
+            "1 while a consumer has retried transient failures for longer than its stall threshold",
+            registry=self.registry,
+        )
+        self.records_misrouted = Counter(
+            "lifecycle_records_misrouted",
+            "Records read from another partition than murmur2 of their key gives, or without a key",
+            ["reason", "topic"],
             registry=self.registry,
         )

@@ -3,18 +3,16 @@
 from __future__ import annotations
 
 import asyncio
-import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 
 from fastapi import APIRouter, FastAPI, Response
 from fastapi.responses import JSONResponse
-from faststream.kafka import KafkaBroker
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from pymongo.asynchronous.database import AsyncDatabase
 
 from shared.messaging.admin import ensure_topics
-from shared.messaging.publisher import KafkaPublisher
+from shared.messaging.publisher import KafkaPublisher, kafka_broker
 from shared.service.logging import configure_logging, get_logger
 from shared.service.metrics import ServiceMetrics
 from shared.service.settings import ServiceSettings
@@ -33,24 +31,20 @@ class Runtime:
         self.metrics = ServiceMetrics(settings.service_name)
         self.mongo = mongo_client(settings.mongo.url)
         self.db: AsyncDatabase[Document] = self.mongo[settings.mongo.database]
-        self.publisher = KafkaPublisher(settings.kafka.bootstrap_servers, settings.topics, source=settings.service_name)
-        # FastStream logs every batch; keep that at DEBUG and let our structured logs speak.
-        self.broker = KafkaBroker(
-            settings.kafka.bootstrap_servers,
-            logger=logging.getLogger(f"lifecycle.{settings.service_name}.faststream"),
-            log_level=logging.DEBUG,
-        )
+        # One broker: its subscribers and the one producer connection that the publisher sends through.
+        self.broker = kafka_broker(settings.kafka.bootstrap_servers, client_id=settings.service_name)
+        self.publisher = KafkaPublisher(self.broker, settings.topics, source=settings.service_name)
+        self.readiness_checks: dict[str, Callable[[], str]] = {}
+        """Parts that can stop making progress (consumers), by name: each answers "ok" or why not."""
 
     async def start(self) -> None:
         s = self.settings
         await ensure_topics(s.kafka.bootstrap_servers, s.topics, s.kafka.topic_partitions)
-        await self.publisher.start()
-        await self.broker.start()
+        await self.broker.start()  # connects the producer before any subscriber runs
         log.info("started", kafka=s.kafka.bootstrap_servers, database=s.mongo.database, group=s.group_id)
 
     async def stop(self) -> None:
         await self.broker.stop()
-        await self.publisher.stop()
         await self.mongo.close()
 
     async def readiness(self) -> dict[str, str]:
@@ -61,6 +55,7 @@ class Runtime:
         except Exception as exc:
             checks["database"] = f"unavailable: {exc}"
         checks["kafka"] = "ok" if await self.broker.ping(timeout=3) else "unavailable"
+        checks.update({name: check() for name, check in self.readiness_checks.items()})
         return checks
 
 

@@ -1,4 +1,5 @@
-"""MongoDB access through PyMongo's AsyncMongoClient (the same code runs on MongoDB and FerretDB)."""
+"""MongoDB access through PyMongo's AsyncMongoClient (the same code runs on MongoDB and FerretDB;
+what differs between them is decided in shared.storage.backend)."""
 
 from __future__ import annotations
 
@@ -21,17 +22,8 @@ async def ping(client: AsyncMongoClient[Document]) -> None:
 
 
 async def ensure_indexes(collection: AsyncCollection[Document], indexes: Sequence[IndexModel]) -> None:
-    """Create the indexes that do not exist yet.
+    """Create the indexes that do not exist yet, as the backend decides (see shared.storage.backend)."""
+    from shared.storage.backend import backend_of  # the backend module builds on this one
 
-    FerretDB v1 drops the connection when asked to create an index that already exists, so only the
-    missing ones are sent (MongoDB would accept either)."""
-    existing = {index["name"] async for index in await collection.list_indexes()}
-    missing = [index for index in indexes if index.document["name"] not in existing]
-    if missing:
-        await collection.create_indexes(missing)
-
-
-async def is_ferretdb(client: AsyncMongoClient[Document]) -> bool:
-    """FerretDB answers buildInfo with its own version next to the MongoDB one it emulates."""
-    info = await client.admin.command("buildInfo")
-    return "ferretdbVersion" in info
+    backend = await backend_of(collection.database.client)
+    await backend.ensure_indexes(collection, indexes)

@@ -1,4 +1,4 @@
-"""Applies messages to a per-subject projection effectively once, with one atomic write per document.
+"""Applies messages to a per-subject projection effectively once, with one guarded write per document.
 
 Two ways an event can come back, two guards:
 - Redelivery after a crash (same partition, same offset): each document records the highest offset
@@ -9,11 +9,20 @@ Two ways an event can come back, two guards:
   the claiming position goes through and the document's offsets decide. Claims are kept for the
   dedupe horizon (FerretDB has no TTL indexes, so `prune` trims them).
 
-Documents carry a revision. On MongoDB each write is guarded by it, so a consumer that lost its
-partition in a rebalance cannot overwrite newer state. FerretDB v1 only pushes a filter on `_id`
-alone down to SQLite and scans the whole collection for anything else, so there the guard is off
-and one instance per partition is assumed (true unless a rebalance races a slow batch).
-A batch costs one ledger insert, one read of its documents and one bulk write (in chunks of 50).
+Every write is guarded by the document's revision, on every backend (shared.storage.revisions):
+a consumer that lost its partitions in a rebalance, or the other topic's consumer touching the same
+document, can never overwrite newer state; the loser raises StaleProjection and its batch is
+re-read and retried. Records of one partition must be applied in offset order (a retry may repeat
+them, a dead letter may skip one): the positions mean "everything up to here".
+
+A projection may maintain counters beside it (shared.storage.counters): each document write then
+also records the document's share of the counters and the transition to count, and the counters
+are settled right after the batch's documents are written.
+
+A batch costs one ledger insert, one load of its documents, one guarded bulk write (chunked as the
+backend decides), and with counters one read and one write of the counter documents it touches.
+How documents are loaded by `_id` (one `$in` on MongoDB, concurrent point reads on FerretDB) and
+the chunk size are decisions of shared.storage.backend.
 """
 
 from __future__ import annotations
@@ -24,55 +33,75 @@ from datetime import datetime
 from typing import Any, Generic, TypeVar
 
 from pydantic import BaseModel
-from pymongo import ASCENDING, IndexModel, ReplaceOne
+from pymongo import ASCENDING, IndexModel
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.errors import BulkWriteError
 
 from shared.domain.recorded import Recorded
 from shared.messaging.consumer import Inbound
-from shared.storage.mongo import Document, ensure_indexes, is_ferretdb
+from shared.storage.backend import DUPLICATE_KEY, Backend, backend_of
+from shared.storage.counters import Contribution, Counters, Ranges, record_transition
+from shared.storage.mongo import Document
+from shared.storage.revisions import (
+    GuardedWrite,
+    StaleProjection,
+    guarded,
+    next_revision,
+    positions_field,
+    positions_of,
+    write_guarded,
+)
+
+__all__ = ["ProjectionStore", "StaleProjection"]
 
 S = TypeVar("S", bound=BaseModel)
 Evolve = Callable[[S | None, Recorded[Any]], S]
-_DUPLICATE_KEY = 11000
-# FerretDB v1 holds a SQLite connection per matched update until the command ends and hangs from
-# about 100 of them; commands of 50 stay clear of that (writes are unordered and idempotent).
-_WRITES_PER_COMMAND = 50
-
-
-class StaleProjection(RuntimeError):
-    """Another writer changed a document since it was read; the batch must be re-read and retried."""
+Contribute = Callable[[S], Contribution | None]
 
 
 class ProjectionStore(Generic[S]):
     """A collection of one document per subject (the state's fields plus `_applied` and `_rev`),
-    and its ledger of claimed event ids."""
+    its ledger of claimed event ids, and optionally `counters` over it (`contribute` says what each
+    state adds to them)."""
 
-    def __init__(self, collection: AsyncCollection[Document], model: type[S]) -> None:
+    def __init__(
+        self,
+        collection: AsyncCollection[Document],
+        model: type[S],
+        *,
+        counters: Counters | None = None,
+        contribute: Contribute[S] | None = None,
+    ) -> None:
+        if (counters is None) != (contribute is None):
+            raise ValueError("counters and contribute go together")
         self.collection = collection
         self.ledger: AsyncCollection[Document] = collection.database[f"{collection.name}_applied_events"]
         self.model = model
-        self.guard_revisions = True
+        self.counters = counters
+        self.contribute = contribute
 
     async def prepare(self) -> None:
-        await ensure_indexes(self.ledger, [IndexModel([("time", ASCENDING)])])
-        self.guard_revisions = not await is_ferretdb(self.collection.database.client)
+        backend = await self._backend()
+        await backend.ensure_indexes(self.ledger, [IndexModel([("time", ASCENDING)])])
 
     async def apply(self, batch: Sequence[Inbound], evolve: Evolve[S]) -> int:
         """Fold the batch into the projection; returns how many messages were new."""
+        backend = await self._backend()
         by_subject: dict[str, list[Inbound]] = defaultdict(list)
         for inbound in batch:
             by_subject[inbound.envelope.subject].append(inbound)
-        claims = await self._claim(batch)
-        current = await self._load(list(by_subject))
+        ranges = _ranges(batch)
+        claims = await self._claim(batch, backend)
+        current = await backend.find_by_ids(self.collection, by_subject)
 
-        writes: list[ReplaceOne[Document]] = []
+        writes: list[GuardedWrite] = []
+        written: dict[str, Document | None] = {}
         applied = 0
         for subject, items in by_subject.items():
             document = current.get(subject)
             state = self.model.model_validate(document) if document else None
-            positions = _positions(document)
-            changed = False
+            positions = positions_of(document)
+            anchor: tuple[str, int] | None = None
             for inbound in items:
                 source, offset = _source(inbound), inbound.position.offset
                 if claims[inbound.envelope.id] != (source, offset):
@@ -81,15 +110,21 @@ class ProjectionStore(Generic[S]):
                     continue  # redelivered after a crash: already in this document
                 state = evolve(state, inbound.recorded)
                 positions[source] = offset
-                changed = True
+                anchor = (source, offset)
                 applied += 1
-            if changed and state is not None:
-                writes.append(self._replace(subject, state, positions, document))
-        for start in range(0, len(writes), _WRITES_PER_COMMAND):
-            chunk = writes[start : start + _WRITES_PER_COMMAND]
-            result = await self.collection.bulk_write(chunk, ordered=False)
-            if result.matched_count + result.upserted_count != len(chunk):
-                raise StaleProjection(f"{len(chunk) - result.matched_count} documents changed underneath")
+            if anchor is None or state is None:
+                written[subject] = document
+                continue
+            new = self._document(subject, state, positions, document)
+            if self.contribute is not None:
+                new.update(record_transition(document, self.contribute(state), anchor, ranges))
+            writes.append(guarded(new, document))
+            written[subject] = new
+        lost = await write_guarded(self.collection, writes, backend)
+        if lost:
+            raise StaleProjection(f"{lost} documents changed underneath")
+        if self.counters is not None:
+            await self.counters.settle(written.values(), ranges)
         return applied
 
     async def prune(self, older_than: datetime) -> int:
@@ -101,7 +136,10 @@ class ProjectionStore(Generic[S]):
         document = await self.collection.find_one({"_id": subject})
         return self.model.model_validate(document) if document else None
 
-    async def _claim(self, batch: Sequence[Inbound]) -> dict[str, tuple[str, int]]:
+    async def _backend(self) -> Backend:
+        return await backend_of(self.collection.database.client)
+
+    async def _claim(self, batch: Sequence[Inbound], backend: Backend) -> dict[str, tuple[str, int]]:
         """Event id -> the position that owns it: this batch's for new ids, the earlier one otherwise."""
         rows: dict[str, Document] = {}
         for item in batch:
@@ -116,38 +154,31 @@ class ProjectionStore(Generic[S]):
                     "time": e.time,
                 },
             )
+        ordered = list(rows.values())
         try:
-            await self.ledger.insert_many(list(rows.values()), ordered=False)
+            await self.ledger.insert_many(ordered, ordered=False)
         except BulkWriteError as exc:
-            if any(error["code"] != _DUPLICATE_KEY for error in exc.details.get("writeErrors", [])):
+            errors = exc.details.get("writeErrors", [])
+            if any(error["code"] != DUPLICATE_KEY for error in errors):
                 raise
             # Rare (redeliveries and re-publications): read back who owns the ids already claimed.
-            async for row in self.ledger.find({"_id": {"$in": list(rows)}}):
-                rows[row["_id"]] = row
+            taken = [ordered[error["index"]]["_id"] for error in errors]
+            rows.update(await backend.find_by_ids(self.ledger, taken))
         return {event_id: (row["source"], row["offset"]) for event_id, row in rows.items()}
 
-    async def _load(self, subjects: list[str]) -> dict[str, Document]:
-        # One query for the whole batch: an index lookup on MongoDB, a single scan on FerretDB (which
-        # scans for point reads too, so one $in beats one read per document).
-        return {document["_id"]: document async for document in self.collection.find({"_id": {"$in": subjects}})}
-
-    def _replace(self, subject: str, state: S, positions: dict[str, int], previous: Document | None) -> ReplaceOne[Any]:
-        revision = previous["_rev"] if previous else 0
-        applied = [{"source": key, "offset": offset} for key, offset in sorted(positions.items())]
-        document = {**state.model_dump(mode="python"), "_id": subject, "_applied": {"positions": applied}}
-        document["_rev"] = revision + 1
-        guard: Document = {"_id": subject}
-        if self.guard_revisions:
-            # A new document is guarded by "no _rev yet": if another writer inserted it first, the
-            # upsert collides on _id and the whole batch is retried from a fresh read.
-            guard["_rev"] = revision if previous else {"$exists": False}
-        return ReplaceOne(guard, document, upsert=True)
+    def _document(self, subject: str, state: S, positions: dict[str, int], previous: Document | None) -> Document:
+        document = {**state.model_dump(mode="python"), "_id": subject, "_applied": positions_field(positions)}
+        document["_rev"] = next_revision(previous)
+        return document
 
 
-def _positions(document: Document | None) -> dict[str, int]:
-    # Topic names contain dots, which cannot be document keys, so positions are stored as a list.
-    applied = (document or {}).get("_applied") or {}
-    return {item["source"]: item["offset"] for item in applied.get("positions", [])}
+def _ranges(batch: Sequence[Inbound]) -> Ranges:
+    ranges: dict[str, tuple[int, int]] = {}
+    for inbound in batch:
+        source, offset = _source(inbound), inbound.position.offset
+        first, last = ranges.get(source, (offset, offset))
+        ranges[source] = (min(first, offset), max(last, offset))
+    return ranges
 
 
 def _source(inbound: Inbound) -> str:

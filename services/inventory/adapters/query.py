@@ -13,13 +13,15 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
+from services.inventory.domain.access import LISTED_STATUSES, SEEING_ROLES, Caller
 from services.inventory.domain.state import HEALTH_DIMENSIONS
 from shared.contract.events.values import DeploymentStatus, HealthStatus, Importance, Platform, Role, TargetType
+
+__all__ = ["LISTED_STATUSES", "BadQuery", "Caller", "ListQuery", "parse_list_query", "visible_to"]
 
 MAX_LIMIT = 1000
 MAX_OFFSET = 10_000_000
 DEFAULT_LIMIT = 50
-LISTED_STATUSES = [s for s in DeploymentStatus if s not in (DeploymentStatus.DELETED, DeploymentStatus.ERASED)]
 SORT_FIELDS = {
     "label": "label_sort",
     "service_health": "health.service.rank",
@@ -39,17 +41,6 @@ class BadQuery(ValueError):
 
 
 @dataclasses.dataclass(frozen=True)
-class Caller:
-    user: str
-    groups: tuple[str, ...] = ()
-    admin: bool = False
-
-    @property
-    def principals(self) -> list[str]:
-        return [self.user, *self.groups]
-
-
-@dataclasses.dataclass(frozen=True)
 class ListQuery:
     filter: dict[str, Any]
     sort: list[tuple[str, int]]
@@ -57,13 +48,18 @@ class ListQuery:
     limit: int
 
 
-def visible_to(caller: Caller) -> dict[str, Any]:
-    """Listed deployments: created, not deleted, and held as OWNER or USER (admins see all)."""
-    listed: dict[str, Any] = {"created": True, "status": {"$in": [s.value for s in LISTED_STATUSES]}}
+ROLE_FIELDS = {Role.OWNER: "owners", Role.USER: "users", Role.CONSUMER: "consumers"}
+"""The stored array of principals holding each role (derived from `access` so it can be indexed)."""
+
+
+def visible_to(caller: Caller, statuses: Sequence[DeploymentStatus] = LISTED_STATUSES) -> dict[str, Any]:
+    """The database form of services.inventory.domain.access: `listed` with the default statuses,
+    `readable` with READABLE_STATUSES."""
+    existing: dict[str, Any] = {"created": True, "status": {"$in": [s.value for s in statuses]}}
     if caller.admin:
-        return listed
-    principals = caller.principals
-    return {"$and": [listed, {"$or": [{"owners": {"$in": principals}}, {"users": {"$in": principals}}]}]}
+        return existing
+    seen_by = [{ROLE_FIELDS[role]: {"$in": caller.principals}} for role in SEEING_ROLES]
+    return {"$and": [existing, {"$or": seen_by}]}
 
 
 def parse_list_query(params: Mapping[str, Sequence[str]], caller: Caller) -> ListQuery:
@@ -150,11 +146,11 @@ def _search(values: list[str], _: Caller) -> dict[str, Any]:
 
 
 def _role(values: list[str], caller: Caller) -> dict[str, Any]:
-    fields = {Role.OWNER.value: "owners", Role.USER.value: "users"}
+    fields = {role.value: ROLE_FIELDS[role] for role in SEEING_ROLES}
     chosen = []
     for value in values:
         if value.upper() not in fields:
-            raise BadQuery(f"role: {value!r} is not one of OWNER, USER (consumers do not see deployments)")
+            raise BadQuery(f"role: {value!r} is not one of {', '.join(fields)} (consumers do not see deployments)")
         chosen.append({fields[value.upper()]: {"$in": caller.principals}})
     return {"$or": chosen}
 

@@ -1,36 +1,57 @@
-"""The inventory projection in MongoDB: one document per deployment, plus its read queries."""
+"""The inventory projection in MongoDB: one document per deployment, its summary counters, and the
+read queries.
+
+The summary is a maintained read model (shared.storage.counters): counter documents written in the
+same batch as the deployments, read by `_id`, never an aggregation over the collection.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
 
 from pymongo import ASCENDING, DESCENDING, IndexModel
 from pymongo.asynchronous.database import AsyncDatabase
 
-from services.inventory.adapters.query import Caller, ListQuery, visible_to
+from services.inventory.adapters.query import ListQuery
+from services.inventory.domain.access import Caller
 from services.inventory.domain.evolve import evolve
 from services.inventory.domain.state import HEALTH_DIMENSIONS, DeploymentView
+from services.inventory.domain.summary import Tiles, contribution
 from shared.messaging.consumer import Inbound
+from shared.storage.counters import Counters
 from shared.storage.mongo import Document, ensure_indexes
 from shared.storage.projection import ProjectionStore
 
 COLLECTION = "deployments"
+_BY_LABEL = [("label_sort", ASCENDING), ("_id", ASCENDING)]
+"""The default sort; `_id` breaks ties (services.inventory.adapters.query)."""
 _INDEXES = [
-    IndexModel([("created", ASCENDING), ("status", ASCENDING), ("label_sort", ASCENDING)]),
-    IndexModel([("owners", ASCENDING)]),
-    IndexModel([("users", ASCENDING)]),
+    # The default page. An admin's: listed deployments by label (status, an $in, is read from the keys).
+    IndexModel([("created", ASCENDING), *_BY_LABEL, ("status", ASCENDING)], name="listed_by_label"),
+    # Everyone else's: an $or over the two seeing roles, one index scan each, merged in label order.
+    IndexModel([("owners", ASCENDING), ("created", ASCENDING), *_BY_LABEL], name="owners_by_label"),
+    IndexModel([("users", ASCENDING), ("created", ASCENDING), *_BY_LABEL], name="users_by_label"),
+    # The common filters (what the summary tiles open), each in the default order.
+    IndexModel([("status", ASCENDING), ("created", ASCENDING), *_BY_LABEL], name="status_by_label"),
+    *(
+        IndexModel([(f"health.{d}.status", ASCENDING), ("created", ASCENDING), *_BY_LABEL], name=f"{d}_health_by_label")
+        for d in HEALTH_DIMENSIONS
+    ),
+    # Time ranges.
     IndexModel([("predictions.last_at", DESCENDING)]),
     IndexModel([("created_at", DESCENDING)]),
-    *(IndexModel([(f"health.{d}.rank", ASCENDING)]) for d in HEALTH_DIMENSIONS),
 ]
+_NOT_IN_PAGES = {"_applied": False, "_counted": False, "_counting": False, "model_history": False}
 
 
 class InventoryStore:
     def __init__(self, db: AsyncDatabase[Document], collection: str = COLLECTION) -> None:
         self.collection = db[collection]
-        self.projection: ProjectionStore[DeploymentView] = ProjectionStore(self.collection, DeploymentView)
+        self.counters = Counters(db[f"{collection}_summary"])
+        self.projection: ProjectionStore[DeploymentView] = ProjectionStore(
+            self.collection, DeploymentView, counters=self.counters, contribute=contribution
+        )
 
     async def create_indexes(self) -> None:
         await ensure_indexes(self.collection, _INDEXES)
@@ -47,20 +68,11 @@ class InventoryStore:
 
     async def page(self, query: ListQuery) -> tuple[int, list[DeploymentView]]:
         total = await self.collection.count_documents(query.filter)
-        cursor = self.collection.find(query.filter, projection={"_applied": False, "model_history": False})
+        cursor = self.collection.find(query.filter, projection=_NOT_IN_PAGES)
         cursor = cursor.sort(query.sort).skip(query.offset).limit(query.limit)
         return total, [DeploymentView.model_validate(document) async for document in cursor]
 
-    async def summary(self, caller: Caller) -> tuple[list[dict[str, Any]], int]:
-        """Counts per (status, health of each dimension) and the predictions total, over what
-        `caller` may see.
-
-        Only $group with $sum, which both MongoDB and FerretDB support; FerretDB v1 computes just the
-        first accumulator of a $group, so the two sums are two small aggregations."""
-        visible = {"$match": visible_to(caller)}
-        group_key = {"status": "$status", **{d: f"$health.{d}.status" for d in HEALTH_DIMENSIONS}}
-        counts = [visible, {"$group": {"_id": group_key, "count": {"$sum": 1}}}]
-        predictions = [visible, {"$group": {"_id": None, "total": {"$sum": "$predictions.total"}}}]
-        rows = [row async for row in await self.collection.aggregate(counts)]
-        totals = [row async for row in await self.collection.aggregate(predictions)]
-        return rows, int(totals[0]["total"]) if totals else 0
+    async def summary(self, caller: Caller) -> Tiles:
+        """The tiles over what `caller` may see, from the maintained counters: one point read for
+        an admin; for others one per principal, then one per audience they belong to."""
+        return Tiles(await self.counters.read(None if caller.admin else caller.principals))

@@ -1,4 +1,13 @@
-"""The inventory's state of one deployment, as stored in its projection."""
+"""The inventory's state of one deployment, as stored in its projection.
+
+A document has two layers. `facts` is what the fold needs to give the same state whatever order the
+events arrive in: the winning creation, the latest write of each setting with its stamp, grants and
+challengers with their tombstones, replacements, statistics clears, the retraining runs that may still
+be shown (see services.inventory.domain.evolve). Every other field is derived from the facts by
+`materialize`, and stored so that the API can return it and the database can filter and sort on it
+(`status`, `label_sort`, `importance_rank`, `owners`, `health.<dimension>.rank`, ...). Health and
+predictions are their own facts: each carries what it needs to fold (report stamps, counts by bucket).
+"""
 
 from __future__ import annotations
 
@@ -6,6 +15,8 @@ from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from services.inventory.domain.predictions import Predictions, StatisticsClear
+from shared.contract.events.monitoring import HEALTH_DIMENSIONS as HEALTH_DIMENSIONS  # defined by the contract
 from shared.contract.events.retraining import RunStatus, TriggerType
 from shared.contract.events.values import (
     DeploymentStatus,
@@ -19,6 +30,9 @@ from shared.contract.events.values import (
     Tag,
     ValidationStatus,
 )
+from shared.domain.fold import Stamp, Stamped
+
+__all__ = ["Predictions", "StatisticsClear"]
 
 # Ascending sort puts failing first, as platform teams triage.
 HEALTH_RANK = {
@@ -29,14 +43,15 @@ HEALTH_RANK = {
     HealthStatus.UNAVAILABLE: 4,
 }
 IMPORTANCE_RANK = {Importance.LOW: 0, Importance.MODERATE: 1, Importance.HIGH: 2, Importance.CRITICAL: 3}
-HEALTH_DIMENSIONS = ("service", "drift", "accuracy", "fairness")
 
 
 class Part(BaseModel):
-    model_config = ConfigDict(extra="ignore")
+    model_config = ConfigDict(extra="ignore", frozen=True)
 
 
 class Health(Part):
+    """The latest report of one dimension; (reported_at, report_id) is its stamp."""
+
     status: HealthStatus = HealthStatus.UNKNOWN
     rank: int = HEALTH_RANK[HealthStatus.UNKNOWN]
     message: str = ""
@@ -45,18 +60,16 @@ class Health(Part):
     reported_at: datetime | None = None
     report_id: str | None = None
 
+    @property
+    def stamp(self) -> Stamp | None:
+        return (self.reported_at, self.report_id or "") if self.reported_at else None
+
 
 class HealthByDimension(Part):
     service: Health = Field(default_factory=Health)
     drift: Health = Field(default_factory=Health)
     accuracy: Health = Field(default_factory=Health)
     fairness: Health = Field(default_factory=Health)
-
-
-class Predictions(Part):
-    total: int = 0
-    daily: dict[str, int] = Field(default_factory=dict, description="ISO date -> predictions that day (UTC)")
-    last_at: datetime | None = None
 
 
 class Access(Part):
@@ -95,9 +108,137 @@ class RetrainingRun(Part):
     error: str | None = None
 
 
+# ---------------------------------------------------------------- facts
+
+
+class Creation(Part):
+    """The DeploymentCreated that stands: the earliest by stamp, should an id be created twice."""
+
+    at: datetime
+    event_id: str
+    actor: str | None
+    label: str
+    description: str
+    importance: Importance
+    status: DeploymentStatus
+    model_package: ModelPackageRef
+    prediction_environment: PredictionEnvironment
+    created_by: str
+    owners: tuple[str, ...]
+    tags: tuple[Tag, ...]
+    created_at: datetime
+
+    @property
+    def stamp(self) -> Stamp:
+        return (self.at, self.event_id)
+
+
+class Settings(Part):
+    """The latest write of each field by a later event, with its stamp. Kept even while the creation
+    is newer and shows instead: an earlier creation of the same id arriving later would let it show."""
+
+    label: Stamped[str] | None = None
+    description: Stamped[str] | None = None
+    tags: Stamped[tuple[Tag, ...]] | None = None
+    importance: Stamped[Importance] | None = None
+    status: Stamped[DeploymentStatus] | None = None
+
+
+class Grant(Part):
+    """The latest share or revocation (role None: a tombstone) of one principal."""
+
+    principal: str
+    principal_type: PrincipalType = PrincipalType.USER
+    role: Role | None
+    at: datetime
+    event_id: str
+
+    @property
+    def stamp(self) -> Stamp:
+        return (self.at, self.event_id)
+
+
+class ChallengerFact(Part):
+    """The latest addition or removal (model_package None: a tombstone) of one challenger id."""
+
+    id: str
+    model_package: ModelPackageRef | None
+    at: datetime
+    event_id: str
+
+    @property
+    def stamp(self) -> Stamp:
+        return (self.at, self.event_id)
+
+
+class Replacement(Part):
+    at: datetime
+    event_id: str
+    actor: str | None
+    model_package: ModelPackageRef
+    reason: ReplacementReason
+    validation_status: ValidationStatus | None
+
+    @property
+    def stamp(self) -> Stamp:
+        return (self.at, self.event_id)
+
+
+class RunStart(Part):
+    run_id: str
+    policy_id: str
+    trigger: TriggerType
+    started_at: datetime
+    at: datetime
+    event_id: str
+
+    @property
+    def key(self) -> tuple[datetime, str, datetime, str]:
+        """Which run is the latest: the one started last (run id, then stamp, break ties)."""
+        return (self.started_at, self.run_id, self.at, self.event_id)
+
+
+class RunUpdate(Part):
+    """The latest step (kind "step") or outcome (kind "outcome") reported for one run."""
+
+    run_id: str
+    kind: str
+    at: datetime
+    event_id: str
+    step: str | None = None
+    status: RunStatus | None = None
+    finished_at: datetime | None = None
+    model_package_id: str | None = None
+    challenger_id: str | None = None
+    error: str | None = None
+
+    @property
+    def stamp(self) -> Stamp:
+        return (self.at, self.event_id)
+
+
+class Retraining(Part):
+    """The run started last and the updates that may still be shown: those stamped at or after its
+    start (an update stamped before the latest run started belongs to an older run)."""
+
+    latest: RunStart | None = None
+    updates: tuple[RunUpdate, ...] = ()
+
+
+class Facts(Part):
+    erased: bool = False
+    creation: Creation | None = None
+    settings: Settings = Field(default_factory=Settings)
+    deleted: bool = False
+    grants: tuple[Grant, ...] = ()
+    replacements: tuple[Replacement, ...] = ()
+    challengers: tuple[ChallengerFact, ...] = ()
+    clears: tuple[StatisticsClear, ...] = ()
+    retraining: Retraining = Field(default_factory=Retraining)
+
+
 class DeploymentView(Part):
-    """One deployment. Fields named *_sort, *_rank, owners/users/consumers and tag_terms are derived
-    from the others (see `reindex`) and stored only so the database can filter and sort on them."""
+    """One deployment: derived fields (see `materialize`), `health`, `predictions`, and `facts`."""
 
     deployment_id: str
     created: bool = False
@@ -109,32 +250,18 @@ class DeploymentView(Part):
     status: DeploymentStatus | None = None
     model_package: ModelPackageRef | None = None
     prediction_environment: PredictionEnvironment | None = None
-    access: list[Access] = Field(default_factory=list)
-    owners: list[str] = Field(default_factory=list)
-    users: list[str] = Field(default_factory=list)
-    consumers: list[str] = Field(default_factory=list)
-    tags: list[Tag] = Field(default_factory=list)
-    tag_terms: list[str] = Field(default_factory=list)
+    access: tuple[Access, ...] = ()
+    owners: tuple[str, ...] = ()
+    users: tuple[str, ...] = ()
+    consumers: tuple[str, ...] = ()
+    tags: tuple[Tag, ...] = ()
+    tag_terms: tuple[str, ...] = ()
     created_at: datetime | None = None
     created_by: str | None = None
     model_deployed_at: datetime | None = None
     predictions: Predictions = Field(default_factory=Predictions)
     health: HealthByDimension = Field(default_factory=HealthByDimension)
-    challengers: list[Challenger] = Field(default_factory=list)
+    challengers: tuple[Challenger, ...] = ()
     latest_retraining_run: RetrainingRun | None = None
-    model_history: list[ModelHistoryEntry] = Field(default_factory=list)
-
-
-def reindex(view: DeploymentView) -> DeploymentView:
-    """Recompute the derived, query-only fields from the authoritative ones."""
-    by_role = {role: [a.principal for a in view.access if a.role is role] for role in Role}
-    return view.model_copy(
-        update={
-            "label_sort": view.label.casefold(),
-            "importance_rank": IMPORTANCE_RANK[view.importance] if view.importance else -1,
-            "owners": by_role[Role.OWNER],
-            "users": by_role[Role.USER],
-            "consumers": by_role[Role.CONSUMER],
-            "tag_terms": sorted({t.name for t in view.tags} | {f"{t.name}:{t.value}" for t in view.tags}),
-        }
-    )
+    model_history: tuple[ModelHistoryEntry, ...] = ()
+    facts: Facts = Field(default_factory=Facts)

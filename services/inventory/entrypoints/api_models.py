@@ -1,19 +1,30 @@
-"""Response bodies of the read API (what the OpenAPI document publishes)."""
+"""Response bodies of the read API (what the OpenAPI document publishes).
+
+Each is mapped field by field from the inventory's state (`of`), never dumped from it, so what the
+projection stores only to filter, sort or merge (ranks, sort keys, role arrays, stamps, revisions)
+cannot reach a response by accident.
+"""
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
-from services.inventory.domain.state import (
-    Access,
-    Challenger,
-    HealthByDimension,
-    ModelHistoryEntry,
-    RetrainingRun,
+from services.inventory.domain import state
+from shared.contract.events.retraining import RunStatus, TriggerType
+from shared.contract.events.values import (
+    DeploymentStatus,
+    HealthStatus,
+    Importance,
+    ModelPackageRef,
+    PredictionEnvironment,
+    PrincipalType,
+    ReplacementReason,
+    Role,
+    Tag,
+    ValidationStatus,
 )
-from shared.contract.events.values import DeploymentStatus, Importance, ModelPackageRef, PredictionEnvironment, Tag
 
 
 class DailyCount(BaseModel):
@@ -26,6 +37,77 @@ class PredictionsOut(BaseModel):
     last_at: datetime | None
 
 
+class HealthOut(BaseModel):
+    status: HealthStatus
+    message: str
+    window_start: datetime | None
+    window_end: datetime | None
+    reported_at: datetime | None = Field(description="Event time of the report that set this status")
+    report_id: str | None = Field(description="Event id of that report")
+
+    @classmethod
+    def of(cls, health: state.Health) -> HealthOut:
+        return cls(
+            status=health.status,
+            message=health.message,
+            window_start=health.window_start,
+            window_end=health.window_end,
+            reported_at=health.reported_at,
+            report_id=health.report_id,
+        )
+
+
+class HealthByDimensionOut(BaseModel):
+    service: HealthOut
+    drift: HealthOut
+    accuracy: HealthOut
+    fairness: HealthOut
+
+    @classmethod
+    def of(cls, health: state.HealthByDimension) -> HealthByDimensionOut:
+        return cls.model_validate({name: HealthOut.of(getattr(health, name)) for name in cls.model_fields})
+
+
+class AccessOut(BaseModel):
+    principal: str
+    principal_type: PrincipalType
+    role: Role
+
+
+class ChallengerOut(BaseModel):
+    id: str
+    model_package: ModelPackageRef
+    added_at: datetime
+
+
+class RetrainingRunOut(BaseModel):
+    run_id: str
+    policy_id: str
+    trigger: TriggerType
+    status: RunStatus
+    step: str | None
+    started_at: datetime
+    finished_at: datetime | None
+    model_package_id: str | None
+    challenger_id: str | None
+    error: str | None
+
+    @classmethod
+    def of(cls, run: state.RetrainingRun) -> RetrainingRunOut:
+        return cls(
+            run_id=run.run_id,
+            policy_id=run.policy_id,
+            trigger=run.trigger,
+            status=run.status,
+            step=run.step,
+            started_at=run.started_at,
+            finished_at=run.finished_at,
+            model_package_id=run.model_package_id,
+            challenger_id=run.challenger_id,
+            error=run.error,
+        )
+
+
 class DeploymentOut(BaseModel):
     id: str
     label: str
@@ -34,8 +116,8 @@ class DeploymentOut(BaseModel):
     status: DeploymentStatus | None
     model_package: ModelPackageRef | None
     prediction_environment: PredictionEnvironment | None
-    owners: list[str]
-    access: list[Access]
+    owners: list[str] = Field(description="Principals holding OWNER, as in `access`")
+    access: list[AccessOut]
     tags: list[Tag]
     created_at: datetime | None
     created_by: str | None
@@ -43,9 +125,42 @@ class DeploymentOut(BaseModel):
     model_age_days: float | None
     predictions: PredictionsOut
     predictions_last_7_days: list[DailyCount]
-    health: HealthByDimension
-    challengers: list[Challenger]
-    latest_retraining_run: RetrainingRun | None
+    health: HealthByDimensionOut
+    challengers: list[ChallengerOut]
+    latest_retraining_run: RetrainingRunOut | None
+
+    @classmethod
+    def of(cls, view: state.DeploymentView, now: datetime) -> DeploymentOut:
+        today = now.date()
+        last_7 = [today - timedelta(days=back) for back in range(6, -1, -1)]
+        daily = view.predictions.daily
+        age = (now - view.model_deployed_at).total_seconds() / 86_400 if view.model_deployed_at else None
+        run = view.latest_retraining_run
+        return cls(
+            id=view.deployment_id,
+            label=view.label,
+            description=view.description,
+            importance=view.importance,
+            status=view.status,
+            model_package=view.model_package,
+            prediction_environment=view.prediction_environment,
+            owners=[grant.principal for grant in view.access if grant.role is Role.OWNER],
+            access=[
+                AccessOut(principal=a.principal, principal_type=a.principal_type, role=a.role) for a in view.access
+            ],
+            tags=list(view.tags),
+            created_at=view.created_at,
+            created_by=view.created_by,
+            model_deployed_at=view.model_deployed_at,
+            model_age_days=round(age, 3) if age is not None else None,
+            predictions=PredictionsOut(total=view.predictions.total, last_at=view.predictions.last_at),
+            predictions_last_7_days=[DailyCount(date=day, count=daily.get(day.isoformat(), 0)) for day in last_7],
+            health=HealthByDimensionOut.of(view.health),
+            challengers=[
+                ChallengerOut(id=c.id, model_package=c.model_package, added_at=c.added_at) for c in view.challengers
+            ],
+            latest_retraining_run=RetrainingRunOut.of(run) if run is not None else None,
+        )
 
 
 class DeploymentPage(BaseModel):
@@ -76,5 +191,25 @@ class Summary(BaseModel):
     fairness: HealthTile
 
 
-class ModelHistoryOut(ModelHistoryEntry):
-    pass
+class ModelHistoryOut(BaseModel):
+    action: str = Field(description="deployed or replaced")
+    model_package: ModelPackageRef
+    reason: ReplacementReason | None
+    actor: str | None
+    validation_status: ValidationStatus | None
+    started_at: datetime
+    ended_at: datetime | None
+    event_id: str
+
+    @classmethod
+    def of(cls, entry: state.ModelHistoryEntry) -> ModelHistoryOut:
+        return cls(
+            action=entry.action,
+            model_package=entry.model_package,
+            reason=entry.reason,
+            actor=entry.actor,
+            validation_status=entry.validation_status,
+            started_at=entry.started_at,
+            ended_at=entry.ended_at,
+            event_id=entry.event_id,
+        )

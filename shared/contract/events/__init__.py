@@ -1,4 +1,4 @@
-"""Every event of the contract; importing this package registers them all."""
+"""Every event of the contract; shared.contract.catalog lists them for the registries."""
 
 from shared.contract.events import commands, deployment, model, monitoring, retraining
 from shared.contract.events.commands import CommandRejected

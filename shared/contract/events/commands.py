@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from shared.contract.messages import Event, registry
+from shared.contract.messages import Event
 from shared.contract.topology import Stream
 
 
-@registry.register
 class CommandRejected(Event):
     """A command was refused; `reason` is written for the caller to read."""
 

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import ClassVar
 
-from pydantic import Field
+from pydantic import AwareDatetime, Field
 
 from shared.contract.events.values import (
     DeploymentStatus,
@@ -16,7 +15,7 @@ from shared.contract.events.values import (
     Role,
     Tag,
 )
-from shared.contract.messages import Event, registry
+from shared.contract.messages import Event
 from shared.contract.topology import Stream
 
 
@@ -24,7 +23,6 @@ class DeploymentEvent(Event):
     stream: ClassVar[Stream] = Stream.DEPLOYMENT
 
 
-@registry.register
 class DeploymentCreated(DeploymentEvent):
     """A serving platform created a deployment that serves `model_package`."""
 
@@ -39,20 +37,17 @@ class DeploymentCreated(DeploymentEvent):
     created_by: str = Field(min_length=1)
     owners: tuple[str, ...] = Field(default=(), description="Principals with OWNER besides the creator")
     tags: tuple[Tag, ...] = ()
-    created_at: datetime | None = Field(default=None, description="Defaults to the event time")
+    created_at: AwareDatetime | None = Field(default=None, description="Defaults to the event time")
 
 
-@registry.register
 class DeploymentActivated(DeploymentEvent):
     type_name: ClassVar[str] = "DeploymentActivated"
 
 
-@registry.register
 class DeploymentDeactivated(DeploymentEvent):
     type_name: ClassVar[str] = "DeploymentDeactivated"
 
 
-@registry.register
 class DeploymentErrored(DeploymentEvent):
     """The serving platform reports that the deployment cannot serve."""
 
@@ -61,28 +56,24 @@ class DeploymentErrored(DeploymentEvent):
     message: str = ""
 
 
-@registry.register
 class DeploymentDeleted(DeploymentEvent):
     """Soft delete: the deployment leaves the inventory; only erasure may follow."""
 
     type_name: ClassVar[str] = "DeploymentDeleted"
 
 
-@registry.register
 class DeploymentErased(DeploymentEvent):
     """Permanent erasure of a deleted deployment (an admin action)."""
 
     type_name: ClassVar[str] = "DeploymentErased"
 
 
-@registry.register
 class DeploymentImportanceChanged(DeploymentEvent):
     type_name: ClassVar[str] = "DeploymentImportanceChanged"
 
     importance: Importance
 
 
-@registry.register
 class DeploymentSettingsChanged(DeploymentEvent):
     """Label, description or tags changed; a field left out is unchanged."""
 
@@ -93,7 +84,6 @@ class DeploymentSettingsChanged(DeploymentEvent):
     tags: tuple[Tag, ...] | None = None
 
 
-@registry.register
 class DeploymentShared(DeploymentEvent):
     """A principal was granted a role on the deployment (replacing any role it had)."""
 
@@ -104,19 +94,17 @@ class DeploymentShared(DeploymentEvent):
     role: Role
 
 
-@registry.register
 class DeploymentAccessRevoked(DeploymentEvent):
     type_name: ClassVar[str] = "DeploymentAccessRevoked"
 
     principal: str = Field(min_length=1)
 
 
-@registry.register
 class DeploymentStatisticsCleared(DeploymentEvent):
     """Monitoring statistics were reset, for all time or for [start, end), optionally for one model."""
 
     type_name: ClassVar[str] = "DeploymentStatisticsCleared"
 
     model_package_id: str | None = None
-    start: datetime | None = None
-    end: datetime | None = None
+    start: AwareDatetime | None = None
+    end: AwareDatetime | None = None

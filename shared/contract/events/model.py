@@ -14,11 +14,10 @@ from shared.contract.events.values import (
     ValidationCheck,
     ValidationStatus,
 )
-from shared.contract.messages import Event, Message, registry
+from shared.contract.messages import Event, Message
 from shared.contract.topology import Stream
 
 
-@registry.register
 class ModelPackageRegistered(Message):
     """A model registry made a model package available for deployment (keyed by the package)."""
 
@@ -43,7 +42,6 @@ class ModelEvent(Event):
     stream: ClassVar[Stream] = Stream.DEPLOYMENT
 
 
-@registry.register
 class ModelReplacementValidated(ModelEvent):
     """The outcome of checking a package against the deployment, kept for auditors."""
 
@@ -54,7 +52,6 @@ class ModelReplacementValidated(ModelEvent):
     checks: dict[str, ValidationCheck] = Field(default_factory=dict)
 
 
-@registry.register
 class ModelReplaced(ModelEvent):
     type_name: ClassVar[str] = "ModelReplaced"
 
@@ -64,7 +61,6 @@ class ModelReplaced(ModelEvent):
     validation_status: ValidationStatus | None = None
 
 
-@registry.register
 class ModelReplacementRejected(ModelEvent):
     type_name: ClassVar[str] = "ModelReplacementRejected"
 
@@ -73,7 +69,6 @@ class ModelReplacementRejected(ModelEvent):
     checks: dict[str, ValidationCheck] = Field(default_factory=dict)
 
 
-@registry.register
 class ChallengerAdded(ModelEvent):
     type_name: ClassVar[str] = "ChallengerAdded"
 
@@ -82,7 +77,6 @@ class ChallengerAdded(ModelEvent):
     prediction_environment_id: str | None = None
 
 
-@registry.register
 class ChallengerRemoved(ModelEvent):
     type_name: ClassVar[str] = "ChallengerRemoved"
 

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import ClassVar, Literal
 
-from pydantic import Field
+from pydantic import AwareDatetime, Field
 
 from shared.contract.events.values import HealthStatus, HealthWindow
-from shared.contract.messages import Event, registry
+from shared.contract.messages import Event
 from shared.contract.topology import Stream
 
 ReportedStatus = Literal[HealthStatus.PASSING, HealthStatus.WARNING, HealthStatus.FAILING, HealthStatus.UNKNOWN]
@@ -25,7 +24,6 @@ class HealthReport(Event):
     window: HealthWindow = HealthWindow()
 
 
-@registry.register
 class ServiceHealthChanged(HealthReport):
     type_name: ClassVar[str] = "ServiceHealthChanged"
     dimension: ClassVar[str] = "service"
@@ -34,7 +32,6 @@ class ServiceHealthChanged(HealthReport):
     error_count_5xx: int = Field(default=0, ge=0)
 
 
-@registry.register
 class DriftDetected(HealthReport):
     type_name: ClassVar[str] = "DriftDetected"
     dimension: ClassVar[str] = "drift"
@@ -43,7 +40,6 @@ class DriftDetected(HealthReport):
     target_drift: float | None = Field(default=None, ge=0, allow_inf_nan=False)
 
 
-@registry.register
 class AccuracyChanged(HealthReport):
     type_name: ClassVar[str] = "AccuracyChanged"
     dimension: ClassVar[str] = "accuracy"
@@ -53,7 +49,6 @@ class AccuracyChanged(HealthReport):
     value: float | None = Field(default=None, allow_inf_nan=False)
 
 
-@registry.register
 class FairnessChanged(HealthReport):
     type_name: ClassVar[str] = "FairnessChanged"
     dimension: ClassVar[str] = "fairness"
@@ -61,7 +56,11 @@ class FairnessChanged(HealthReport):
     failing_protected_features: tuple[str, ...] = ()
 
 
-@registry.register
+HEALTH_REPORTS: tuple[type[HealthReport], ...] = (ServiceHealthChanged, DriftDetected, AccuracyChanged, FairnessChanged)
+HEALTH_DIMENSIONS: tuple[str, ...] = tuple(report.dimension for report in HEALTH_REPORTS)
+"""The health dimensions in display order; each is named once, on its report type."""
+
+
 class PredictionsRecorded(Event):
     """`count` predictions were served by the deployment at `predicted_at` (a batch of requests)."""
 
@@ -69,5 +68,5 @@ class PredictionsRecorded(Event):
     stream: ClassVar[Stream] = Stream.MONITORING
 
     count: int = Field(ge=0)
-    predicted_at: datetime
+    predicted_at: AwareDatetime
     model_package_id: str | None = None

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import enum
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import ClassVar
 
-from pydantic import Field
+from pydantic import AwareDatetime, Field
 
 from shared.contract.events.values import Value
-from shared.contract.messages import Event, registry
+from shared.contract.messages import Event
 from shared.contract.topology import Stream
 
 
@@ -62,7 +62,6 @@ class RetrainingEvent(Event):
     stream: ClassVar[Stream] = Stream.DEPLOYMENT
 
 
-@registry.register
 class RetrainingSettingsChanged(RetrainingEvent):
     type_name: ClassVar[str] = "RetrainingSettingsChanged"
 
@@ -71,7 +70,6 @@ class RetrainingSettingsChanged(RetrainingEvent):
     prediction_environment_id: str | None = None
 
 
-@registry.register
 class RetrainingPolicyCreated(RetrainingEvent):
     type_name: ClassVar[str] = "RetrainingPolicyCreated"
 
@@ -84,29 +82,25 @@ class RetrainingPolicyCreated(RetrainingEvent):
     modeling_strategy: str = "same_as_champion"
 
 
-@registry.register
 class RetrainingPolicyUpdated(RetrainingPolicyCreated):
     type_name: ClassVar[str] = "RetrainingPolicyUpdated"
 
 
-@registry.register
 class RetrainingPolicyDeleted(RetrainingEvent):
     type_name: ClassVar[str] = "RetrainingPolicyDeleted"
 
     policy_id: str
 
 
-@registry.register
 class RetrainingRunStarted(RetrainingEvent):
     type_name: ClassVar[str] = "RetrainingRunStarted"
 
     run_id: str
     policy_id: str
     trigger: TriggerType
-    started_at: datetime
+    started_at: AwareDatetime
 
 
-@registry.register
 class RetrainingRunStepChanged(RetrainingEvent):
     type_name: ClassVar[str] = "RetrainingRunStepChanged"
 
@@ -114,28 +108,25 @@ class RetrainingRunStepChanged(RetrainingEvent):
     step: str = Field(description="e.g. preparing_data, training, creating_model_package, replacing_model")
 
 
-@registry.register
 class RetrainingRunSucceeded(RetrainingEvent):
     type_name: ClassVar[str] = "RetrainingRunSucceeded"
 
     run_id: str
-    finished_at: datetime
+    finished_at: AwareDatetime
     model_package_id: str | None = None
     challenger_id: str | None = None
 
 
-@registry.register
 class RetrainingRunFailed(RetrainingEvent):
     type_name: ClassVar[str] = "RetrainingRunFailed"
 
     run_id: str
-    finished_at: datetime
+    finished_at: AwareDatetime
     error: str
 
 
-@registry.register
 class RetrainingRunCanceled(RetrainingEvent):
     type_name: ClassVar[str] = "RetrainingRunCanceled"
 
     run_id: str
-    finished_at: datetime
+    finished_at: AwareDatetime

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import enum
-from datetime import datetime
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 
 class Importance(enum.StrEnum):
@@ -119,8 +118,8 @@ class Tag(Value):
 class HealthWindow(Value):
     """The period a health report covers."""
 
-    start: datetime | None = None
-    end: datetime | None = None
+    start: AwareDatetime | None = None
+    end: AwareDatetime | None = None
 
 
 class ValidationCheck(Value):

@@ -135,7 +135,6 @@ async def test_created_deployment_is_readable_with_all_its_fields(
 
     unknown = {
         "status": "unknown",
-        "rank": 3,
         "message": "",
         "window_start": None,
         "window_end": None,
@@ -593,7 +592,6 @@ async def test_health_report_sets_its_dimension_and_the_latest_by_event_time_win
     body = await until(inventory, deployment_id, lambda b: b["health"][dimension]["status"] == "warning")
     expected = {
         "status": "warning",
-        "rank": 1,
         "message": "slipping",
         "window_start": "2026-11-01T11:00:00Z",
         "window_end": "2026-11-01T12:00:00Z",
@@ -612,7 +610,7 @@ async def test_health_report_sets_its_dimension_and_the_latest_by_event_time_win
 
     await publisher.emit(namespace, health_report(deployment_id, dimension, "passing"), time=at(20))
     body = await until(inventory, deployment_id, lambda b: b["health"][dimension]["status"] == "passing")
-    assert (body["health"][dimension]["rank"], body["health"][dimension]["message"]) == (2, "")
+    assert body["health"][dimension]["message"] == ""
     assert await listed(inventory, **{f"{dimension}_health": "warning"}) == []
     assert await listed(inventory, **{f"{dimension}_health": "passing"}) == [deployment_id]
 
@@ -624,7 +622,7 @@ async def test_accuracy_can_be_unavailable(inventory: RunningService, publisher:
     )
     await publisher.emit(namespace, report, time=at(1))
     body = await until(inventory, "ev-accuracy", lambda b: b["health"]["accuracy"]["status"] == "unavailable")
-    assert (body["health"]["accuracy"]["rank"], body["health"]["accuracy"]["message"]) == (4, "no actuals")
+    assert body["health"]["accuracy"]["message"] == "no actuals"
     assert await listed(inventory, accuracy_health="unavailable") == ["ev-accuracy"]
     summary = (await inventory.get("/deployments/summary")).json()
     assert summary["accuracy"] == {"passing": 0, "warning": 0, "failing": 0, "unknown": 0, "unavailable": 1}

@@ -9,9 +9,10 @@ from typing import Any
 
 from services.inventory.adapters.store import InventoryStore
 from shared.contract import events as ev
+from shared.contract.catalog import contract_registry
 from shared.contract.envelope import wrap
 from shared.contract.events.values import ReplacementReason, Role
-from shared.contract.messages import Message, registry
+from shared.contract.messages import Message
 from shared.messaging.consumer import Inbound, Position
 from shared.messaging.replay import replay
 from shared.storage.mongo import mongo_client
@@ -93,7 +94,7 @@ async def test_replaying_the_log_into_an_empty_projection_gives_the_live_documen
             settings.kafka.bootstrap_servers,
             [settings.topics.deployment_events, settings.topics.monitoring_events],
             rebuilt.apply,
-            registry,
+            contract_registry(),
         )
         assert stats.invalid == 0
         assert stats.records == len(envelopes) + 10

@@ -3,7 +3,6 @@ CloudEvents from a plain producer, duplicate delivery, and the dead-letter topic
 
 from __future__ import annotations
 
-import uuid
 from typing import Any
 
 import orjson
@@ -11,32 +10,8 @@ from aiokafka import AIOKafkaConsumer
 
 from shared.contract.topology import Topics
 from tests.fixtures.inventory import RunningService
+from tests.integration.shared.records import creation, structured
 from tests.support import Publisher, eventually
-
-
-def structured(event_type: str, subject: str, data: dict[str, Any], event_id: str | None = None) -> bytes:
-    return orjson.dumps(
-        {
-            "specversion": "1.0",
-            "id": event_id or str(uuid.uuid4()),
-            "type": event_type,
-            "source": "upstream/serving",
-            "subject": subject,
-            "time": "2026-11-20T10:00:00Z",
-            "datacontenttype": "application/json",
-            "data": data,
-        }
-    )
-
-
-def creation(deployment_id: str) -> dict[str, Any]:
-    return {
-        "deployment_id": deployment_id,
-        "label": "Churn scorer",
-        "created_by": "alice",
-        "model_package": {"id": "pkg-1", "name": "gbm", "target_name": "churn", "target_type": "Binary"},
-        "prediction_environment": {"id": "env-1", "name": "prod", "platform": "aws"},
-    }
 
 
 async def read_dead_letters(bootstrap: str, namespace: str, expected: int) -> list[Any]:

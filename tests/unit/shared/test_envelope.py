@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
+import base64
+from datetime import datetime
+
 import orjson
 import pytest
+from pydantic import ValidationError
 
+from shared.contract.catalog import contract_registry
 from shared.contract.envelope import InvalidMessage, derived_id, from_record, open_envelope, to_structured, wrap
 from shared.contract.events import DeploymentActivated, PredictionsRecorded
-from shared.contract.messages import Event, MessageRegistry, registry
+from shared.contract.messages import Event, MessageRegistry
 from tests.support import at
+
+registry = contract_registry()
 
 
 def test_structured_round_trip_keeps_every_attribute() -> None:
@@ -92,3 +99,101 @@ def test_old_versions_are_upcast_to_the_newest() -> None:
     assert local.parse("Thing", None, {"deployment_id": "d", "first_name": "y"}) == ThingV2(
         deployment_id="d", first_name="y"
     )
+
+
+def _structured(**attributes: object) -> bytes:
+    event = {
+        "specversion": "1.0",
+        "id": "e1",
+        "type": "PredictionsRecorded",
+        "source": "upstream",
+        "subject": "d1",
+        "time": "2026-11-27T12:00:00Z",
+        "data": {"deployment_id": "d1", "count": 3, "predicted_at": "2026-11-27T12:00:00+02:00"},
+    }
+    return orjson.dumps({**event, **attributes})
+
+
+def test_an_envelope_time_without_utc_offset_is_a_bad_envelope() -> None:
+    with pytest.raises(InvalidMessage) as caught:
+        from_record(_structured(time="2026-11-27T12:00:00"), [])
+    assert caught.value.code == "bad-envelope"
+    assert "time" in caught.value.reason
+    binary = [
+        ("ce_specversion", b"1.0"),
+        ("ce_id", b"e1"),
+        ("ce_type", b"DeploymentActivated"),
+        ("ce_source", b"up"),
+        ("ce_subject", b"d1"),
+        ("ce_time", b"2026-11-27T12:00:00"),
+    ]
+    with pytest.raises(InvalidMessage, match="bad-envelope"):
+        from_record(orjson.dumps({"deployment_id": "d1"}), binary)
+
+
+@pytest.mark.parametrize(
+    ("type_name", "data"),
+    [
+        ("PredictionsRecorded", {"deployment_id": "d1", "count": 3, "predicted_at": "2026-11-27T12:00:00"}),
+        ("ServiceHealthChanged", {"deployment_id": "d1", "status": "passing", "window": {"start": "2026-11-27"}}),
+        ("DeploymentStatisticsCleared", {"deployment_id": "d1", "end": "2026-11-27T00:00:00"}),
+        (
+            "RetrainingRunStarted",
+            {
+                "deployment_id": "d1",
+                "run_id": "r",
+                "policy_id": "p",
+                "trigger": "manual",
+                "started_at": "2026-11-27T12:00:00",
+            },
+        ),
+    ],
+)
+def test_a_payload_time_without_utc_offset_is_a_schema_violation(type_name: str, data: dict[str, object]) -> None:
+    envelope = from_record(_structured(type=type_name, data=data), [])
+    with pytest.raises(InvalidMessage) as caught:
+        open_envelope(envelope, registry)
+    assert caught.value.code == "schema-violation"
+    assert "timezone" in caught.value.reason
+
+
+def test_times_with_any_offset_are_accepted() -> None:
+    envelope = from_record(_structured(time="2026-11-27T14:00:00+02:00"), [])
+    message = open_envelope(envelope, registry)
+    assert envelope.time == at(0).replace(day=27)
+    assert isinstance(message, PredictionsRecorded)
+    assert message.predicted_at.utcoffset() is not None
+
+
+def test_structured_data_base64_is_decoded_like_data() -> None:
+    data = {"deployment_id": "d1", "count": 3, "predicted_at": "2026-11-27T12:00:00Z"}
+    plain = from_record(_structured(data=data), [])
+    encoded = base64.b64encode(orjson.dumps(data)).decode()
+    value = orjson.loads(_structured(data_base64=encoded))
+    del value["data"]
+    assert from_record(orjson.dumps(value), []) == plain
+
+
+@pytest.mark.parametrize(
+    ("data_base64", "keep_data", "code"),
+    [
+        (base64.b64encode(b"{}").decode(), True, "bad-envelope"),
+        ("%%% not base64", False, "bad-envelope"),
+        (base64.b64encode(b"\x00\x01 binary").decode(), False, "not-json"),
+        (base64.b64encode(b"[1, 2]").decode(), False, "bad-envelope"),
+    ],
+)
+def test_bad_data_base64_says_why(data_base64: str, keep_data: bool, code: str) -> None:
+    value = orjson.loads(_structured(data_base64=data_base64))
+    if not keep_data:
+        del value["data"]
+    with pytest.raises(InvalidMessage) as caught:
+        from_record(orjson.dumps(value), [])
+    assert caught.value.code == code
+
+
+def test_messages_cannot_be_built_with_naive_times() -> None:
+    with pytest.raises(ValidationError):
+        PredictionsRecorded(deployment_id="d1", count=1, predicted_at=datetime(2026, 11, 27, 12))
+    with pytest.raises(ValidationError):
+        wrap(DeploymentActivated(deployment_id="d1"), source="s", time=datetime(2026, 11, 27, 12))

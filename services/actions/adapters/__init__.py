@@ -1,0 +1,1 @@
+"""Where the actions service keeps its deployments' documents and its command statuses."""

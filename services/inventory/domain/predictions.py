@@ -1,0 +1,178 @@
+"""Prediction counts that fold to the same numbers in any order, in a document that stays small.
+
+What is kept: the counts of PredictionsRecorded summed by (predicted UTC day, observation bucket).
+The observation bucket is the event time floored to
+- the minute, while it lies in the UTC hour of the newest observation or the hour before;
+- the hour, while it lies in the UTC day of the newest observation or the 7 days before;
+- the UTC day after that,
+where the newest observation is the greatest event time among the deployment's PredictionsRecorded
+(a maximum, so the same in any order). A busy deployment holds at most ~120 minute entries, ~190
+hour entries and then one or two entries per day of service: the document grows with the days a
+deployment serves, never with the number of events. Total, per-day counts and the last prediction
+time are derived from these entries.
+
+A statistics clear recorded at time T removes the counts whose observation bucket starts at or before
+T and whose predicted day is in its range, and ignores such counts whenever they arrive. A range
+covers the whole UTC days it touches ([start, end): the day of `end` only if `end` is past its
+midnight); no range covers every day. So a clear is exact to the minute while its minute is recent;
+as buckets coarsen, it also covers the rest of its bucket: predictions observed after the clear in
+the same hour once that hour is past, and in the same UTC day about a week later (when that day has
+left the 7-day series). Coarsening only ever widens what a clear covers, so applying a clear and
+coarsening commute and the result does not depend on the order of events. No fold can be exact,
+order-independent and bounded at once: a clear arriving late may name any instant, and telling counts
+apart around every instant means keeping one entry per event. The clear's `model_package_id` is not
+honoured: counts are not kept per model.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from datetime import datetime, timedelta
+
+from pydantic import BaseModel, ConfigDict
+
+from shared.domain.fold import Stamp, utc_ms
+
+MINUTE_PRECISION_HOURS = 2
+"""Observations in the newest observation's UTC hour and the one before keep their minute."""
+HOUR_PRECISION_DAYS = 8
+"""Observations in the newest observation's UTC day and the 7 before keep their hour."""
+
+
+class _Part(BaseModel):
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+
+class PredictionCount(_Part):
+    day: str
+    """The predicted UTC day, ISO."""
+    observed: datetime
+    """The start of the observation bucket (see the module docstring)."""
+    count: int
+    last_at: datetime
+    """The latest predicted_at counted here."""
+
+
+class StatisticsClear(_Part):
+    """A DeploymentStatisticsCleared: its stamp and the predicted days it covers (None: unbounded)."""
+
+    at: datetime
+    event_id: str
+    first_day: str | None = None
+    last_day: str | None = None
+
+    @classmethod
+    def of(cls, at: datetime, event_id: str, start: datetime | None, end: datetime | None) -> StatisticsClear:
+        first = utc_ms(start).date().isoformat() if start else None
+        last = (utc_ms(end) - timedelta(milliseconds=1)).date().isoformat() if end else None
+        return cls(at=at, event_id=event_id, first_day=first, last_day=last)
+
+    @property
+    def stamp(self) -> Stamp:
+        return (self.at, self.event_id)
+
+    @property
+    def all_time(self) -> bool:
+        return self.first_day is None and self.last_day is None
+
+    def covers_day(self, day: str) -> bool:
+        return (self.first_day is None or self.first_day <= day) and (self.last_day is None or day <= self.last_day)
+
+    def covers(self, day: str, observed: datetime) -> bool:
+        return observed <= self.at and self.covers_day(day)
+
+    def _days_within(self, other: StatisticsClear) -> bool:
+        if self.first_day is not None and self.last_day is not None and self.first_day > self.last_day:
+            return True  # an empty range
+        low = other.first_day is None or (self.first_day is not None and self.first_day >= other.first_day)
+        high = other.last_day is None or (self.last_day is not None and self.last_day <= other.last_day)
+        return low and high
+
+    def dominated_by(self, other: StatisticsClear) -> bool:
+        """Does `other` cover all this clear covers (later or as late, over the same days or more)?
+        Of two that cover the same, the one with the greater event id stands."""
+        if not (self.at <= other.at and self._days_within(other)):
+            return False
+        same = self.at == other.at and other._days_within(self)
+        return not same or self.event_id < other.event_id
+
+
+def add_clear(clears: Iterable[StatisticsClear], new: StatisticsClear) -> tuple[StatisticsClear, ...]:
+    """The clears that still matter: a clear covered by another one changes nothing and is dropped."""
+    kept = list(clears)
+    if any(new.dominated_by(other) for other in kept):
+        return tuple(kept)
+    kept = [other for other in kept if not other.dominated_by(new)]
+    return tuple(sorted([*kept, new], key=lambda c: c.stamp))
+
+
+def latest_all_time_clear(clears: Iterable[StatisticsClear]) -> datetime | None:
+    return max((c.at for c in clears if c.all_time), default=None)
+
+
+class Predictions(_Part):
+    total: int = 0
+    last_at: datetime | None = None
+    newest_observation: datetime | None = None
+    counts: tuple[PredictionCount, ...] = ()
+
+    @property
+    def daily(self) -> dict[str, int]:
+        """Predicted UTC day (ISO) -> predictions that day."""
+        days: dict[str, int] = defaultdict(int)
+        for entry in self.counts:
+            days[entry.day] += entry.count
+        return dict(days)
+
+    def counted(
+        self, count: int, predicted_at: datetime, observed: datetime, clears: Iterable[StatisticsClear]
+    ) -> Predictions:
+        if count == 0:
+            return self  # nothing served: no count, no last time
+        observed, predicted_at = utc_ms(observed), utc_ms(predicted_at)
+        newest = max(self.newest_observation or observed, observed)
+        entry = PredictionCount(day=predicted_at.date().isoformat(), observed=observed, count=count, last_at=predicted_at)
+        return _settled([*self.counts, entry], clears, newest)
+
+    def cleared(self, clears: Iterable[StatisticsClear]) -> Predictions:
+        return _settled(self.counts, clears, self.newest_observation)
+
+
+def observation_bucket(observed: datetime, newest: datetime) -> datetime:
+    """The start of the bucket `observed` falls in, given the newest observation (see module docstring)."""
+    hour = observed.replace(minute=0, second=0, microsecond=0)
+    if hour > newest.replace(minute=0, second=0, microsecond=0) - timedelta(hours=MINUTE_PRECISION_HOURS):
+        return observed.replace(second=0, microsecond=0)
+    day = hour.replace(hour=0)
+    if day > newest.replace(hour=0, minute=0, second=0, microsecond=0) - timedelta(days=HOUR_PRECISION_DAYS):
+        return hour
+    return day
+
+
+def _settled(
+    counts: Iterable[PredictionCount], clears: Iterable[StatisticsClear], newest: datetime | None
+) -> Predictions:
+    """Counts re-bucketed for `newest`, merged by (day, bucket), without what a clear covers."""
+    if newest is None:
+        return Predictions()
+    clears = tuple(clears)
+    groups: dict[tuple[str, datetime], list[PredictionCount]] = defaultdict(list)
+    for entry in counts:
+        key = (entry.day, observation_bucket(entry.observed, newest))
+        if not any(clear.covers(*key) for clear in clears):
+            groups[key].append(entry)
+    kept = []
+    for (day, observed), entries in sorted(groups.items()):
+        if len(entries) == 1 and entries[0].observed == observed:
+            kept.append(entries[0])  # unchanged: most entries, most of the time
+            continue
+        count = sum(e.count for e in entries)
+        last_at = max(e.last_at for e in entries)
+        kept.append(PredictionCount(day=day, observed=observed, count=count, last_at=last_at))
+    return Predictions(
+        total=sum(e.count for e in kept),
+        last_at=max((e.last_at for e in kept), default=None),
+        newest_observation=newest,
+        counts=tuple(kept),
+    )

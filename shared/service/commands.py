@@ -1,0 +1,491 @@
+"""Commands end in events exactly once: the handler, the outbox and its sweeper, and the HTTP pieces.
+
+A service's command handler is the batch handler of its one consumer, subscribed to its command topic
+and to the topics whose events keep its state current. Per batch, each deployment's records are taken
+in order (one deployment strictly sequential, different deployments in parallel):
+
+1. load the deployment's document (state, outbox, recent outcomes, applied offsets);
+2. skip what it already holds: a redelivered record (offset), a re-sent command (id), the service's own
+   events coming back from the log (folded when they were decided);
+3. fold other events; decide each command with the injected clock, derive its events' ids from the
+   command id (`derived_id(command_id, "0")`, ...), fold them; a rejection is a CommandRejected event;
+4. write state + outbox + outcome in ONE document write guarded by the revision read;
+5. publish the outbox, then clear it (guarded again), then record the commands' statuses.
+
+A crash after 4 leaves the events in the outbox: the sweeper (at start, then periodically) publishes
+them under the same ids, and consumers drop any copy. FerretDB v1 has no transactions; nothing here
+needs one.
+
+No `from __future__ import annotations`: FastAPI evaluates the route annotations below, which name
+dependencies local to their factories.
+"""
+
+import asyncio
+import dataclasses
+import hashlib
+import re
+import uuid
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime, timedelta
+from typing import Annotated, Any, Generic, Literal, TypeVar, cast
+
+import orjson
+from fastapi import APIRouter, Depends, Header, HTTPException
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from prometheus_client import CollectorRegistry, Counter
+from pydantic import BaseModel, Field
+
+from shared.contract.envelope import Envelope, derived_id, wrap
+from shared.contract.events.commands import CommandRejected
+from shared.contract.messages import Actor, Command, Event, MessageRegistry
+from shared.domain.decider import C, Decider, Rejection
+from shared.domain.recorded import Recorded
+from shared.messaging.consumer import Inbound
+from shared.messaging.publisher import KafkaPublisher
+from shared.service.logging import bound, get_logger
+from shared.service.settings import ApiUser, Part
+from shared.storage.aggregates import (
+    Aggregate,
+    AggregateStore,
+    CommandRecord,
+    CommandStatus,
+    CommandStatuses,
+    Outcome,
+    RevisionConflict,
+)
+
+log = get_logger(__name__)
+
+S = TypeVar("S", bound=BaseModel)
+Clock = Callable[[], datetime]
+_CONFLICT_ATTEMPTS = 5
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+KILL_AFTER_STATE_WRITE = "kill-after-state-write"
+
+
+class CommandSettings(Part):
+    """How a command-owning service runs its commands (`<SERVICE>_COMMANDS__...`)."""
+
+    parallelism: int = Field(default=16, ge=1, description="Deployments decided at once within a batch")
+    sweep_interval_s: float = Field(default=10.0, gt=0, description="How often outboxes a crash left are published")
+    sweep_grace_s: float = Field(default=30.0, ge=0, description="Age before the sweeper takes over an outbox")
+    status_horizon_days: float = Field(default=7, gt=0, description="How long `GET /commands/{id}` knows a command")
+    fault: Literal["", "kill-after-state-write"] = Field(
+        default="",
+        description="TEST ONLY, never in production: 'kill-after-state-write' makes the process SIGKILL itself "
+        "right after a command's state write and before its events are published, to prove the outbox",
+    )
+
+
+class CommandMetrics:
+    def __init__(self, registry: CollectorRegistry) -> None:
+        self.decided = Counter(
+            "lifecycle_commands_decided",
+            "Commands decided, by type and outcome",
+            ["type", "outcome"],
+            registry=registry,
+        )
+        self.published = Counter(
+            "lifecycle_outbox_published",
+            "Events published from the outbox, by who published them",
+            ["by"],
+            registry=registry,
+        )
+
+
+class Outbox:
+    """Publishes a document's pending events, then clears them from it."""
+
+    def __init__(
+        self, store: AggregateStore[Any], publisher: KafkaPublisher, registry: MessageRegistry, metrics: CommandMetrics
+    ) -> None:
+        self.store = store
+        self.publisher = publisher
+        self.registry = registry
+        self.metrics = metrics
+
+    async def flush(self, aggregate: Aggregate[Any], *, by: str) -> None:
+        if not aggregate.outbox:
+            return
+        messages = [self.registry.parse(e.type, e.schema_version, e.data) for e in aggregate.outbox]
+        await self.publisher.publish_envelopes(aggregate.outbox, messages)
+        self.metrics.published.labels(by=by).inc(len(aggregate.outbox))
+        if not await self.store.clear_outbox(aggregate.deployment_id, aggregate.revision):
+            # Someone wrote the document meanwhile; its outbox still lists these, so the next flush
+            # publishes them again under the same ids and consumers drop the copies.
+            log.info("outbox changed while publishing", deployment_id=aggregate.deployment_id)
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class _Step(Generic[S]):
+    aggregate: Aggregate[S]
+    changed: bool
+    outcomes: list[Outcome]
+    """Outcomes to record: of the commands decided now, and of re-sent or redelivered ones (a repair)."""
+    decided: list[Outcome]
+    """Of the commands decided now only."""
+
+
+class CommandHandler(Generic[S, C]):
+    """The batch handler of a command-owning service (see the module docstring)."""
+
+    def __init__(
+        self,
+        *,
+        service: str,
+        decider: Decider[S, C],
+        store: AggregateStore[S],
+        statuses: CommandStatuses,
+        outbox: Outbox,
+        clock: Clock = utc_now,
+        after_state_write: Callable[[], None] | None = None,
+        parallelism: int = 16,
+    ) -> None:
+        self.service = service
+        self.decider = decider
+        self.store = store
+        self.statuses = statuses
+        self.outbox = outbox
+        self.clock = clock
+        self.after_state_write = after_state_write
+        """Test-only fault injection between the state write and the publish; None in production."""
+        self._parallel = asyncio.Semaphore(parallelism)
+
+    async def __call__(self, batch: Sequence[Inbound]) -> None:
+        by_deployment: dict[str, list[Inbound]] = {}
+        for inbound in batch:
+            by_deployment.setdefault(inbound.envelope.subject, []).append(inbound)
+        results = await asyncio.gather(
+            *(self._deployment(subject, items) for subject, items in by_deployment.items()), return_exceptions=True
+        )
+        outcomes = [outcome for result in results if isinstance(result, list) for outcome in result]
+        await self.statuses.record(outcomes)
+        for result in results:
+            if isinstance(result, BaseException):
+                raise result  # the others are written; the consumer retries or isolates this one
+
+    async def _deployment(self, subject: str, items: Sequence[Inbound]) -> list[Outcome]:
+        async with self._parallel:
+            for _ in range(_CONFLICT_ATTEMPTS):
+                current = await self.store.load(subject)
+                step = self._apply(current, items)
+                if not step.changed:
+                    return step.outcomes
+                if await self.store.save(step.aggregate, read_revision=current.revision):
+                    if self.after_state_write is not None:
+                        self.after_state_write()
+                    for outcome in step.decided:
+                        self.outbox.metrics.decided.labels(type=outcome.command_type, outcome=outcome.status).inc()
+                    await self.outbox.flush(step.aggregate, by="handler")
+                    return step.outcomes
+                log.info("deployment written concurrently; deciding again", deployment_id=subject)
+            raise RevisionConflict(f"{subject}: {_CONFLICT_ATTEMPTS} concurrent writes in a row")
+
+    def _apply(self, aggregate: Aggregate[S], items: Sequence[Inbound]) -> _Step[S]:
+        state, outbox, recent = aggregate.state, list(aggregate.outbox), list(aggregate.recent)
+        positions = dict(aggregate.positions)
+        outcomes: list[Outcome] = []
+        decided: list[Outcome] = []
+        changed = False
+        pending_since = aggregate.pending_since
+        for inbound in items:
+            source, offset = f"{inbound.position.topic}#{inbound.position.partition}", inbound.position.offset
+            message = inbound.message
+            redelivered = positions.get(source, -1) >= offset
+            if isinstance(message, Command):
+                known = next((o for o in recent if o.command_id == message.command_id), None)
+                if known is not None or redelivered:
+                    outcomes += [known] if known else []
+                    continue  # it ran before: once is enough
+                outcome, envelopes = self._decide(state, message, inbound.envelope)
+                state = self.decider.fold(state, (_recorded(e, m) for e, m in envelopes))
+                outbox += [envelope for envelope, _ in envelopes]
+                pending_since = pending_since or envelopes[0][0].time
+                recent = [*recent, outcome][-self.store.recent_commands :]
+                outcomes.append(outcome)
+                decided.append(outcome)
+                changed = True
+            elif isinstance(message, Event) and not redelivered and inbound.envelope.source != self.service:
+                evolved = self.decider.evolve(state, cast(Recorded[Event], inbound.recorded))
+                changed = changed or evolved != state
+                state = evolved
+            positions[source] = max(offset, positions.get(source, -1))
+        aggregate = dataclasses.replace(
+            aggregate,
+            state=state,
+            revision=aggregate.revision + 1,
+            outbox=tuple(outbox),
+            pending_since=pending_since,
+            recent=tuple(recent),
+            positions=positions,
+        )
+        return _Step(aggregate, changed, outcomes, decided)
+
+    def _decide(self, state: S, command: Command, envelope: Envelope) -> tuple[Outcome, list[tuple[Envelope, Event]]]:
+        now = self.clock()
+        with bound(command_id=command.command_id, deployment_id=command.deployment_id):
+            decision = self._decision(state, command, now)
+            if isinstance(decision, Rejection):
+                log.info("command rejected", type=command.type_name, code=decision.code, reason=decision.reason)
+                events: list[Event] = [
+                    CommandRejected(
+                        deployment_id=command.deployment_id,
+                        command_id=command.command_id,
+                        command_type=command.type_name,
+                        code=decision.code,
+                        reason=decision.reason,
+                    )
+                ]
+            else:
+                events = list(decision)
+        decided = [
+            (
+                wrap(
+                    event,
+                    source=self.service,
+                    event_id=derived_id(command.command_id, str(index)),
+                    time=now,
+                    actor=command.actor.user,
+                    correlation_id=envelope.correlationid or command.command_id,
+                    causation_id=command.command_id,
+                    tenant=envelope.tenant,
+                ),
+                event,
+            )
+            for index, event in enumerate(events)
+        ]
+        ids = tuple(e.id for e, _ in decided)
+        rejected = isinstance(decision, Rejection)
+        outcome = Outcome(
+            command_id=command.command_id,
+            command_type=command.type_name,
+            deployment_id=command.deployment_id,
+            status="rejected" if rejected else "completed",
+            event_ids=ids,
+            code=decision.code if isinstance(decision, Rejection) else None,
+            reason=decision.reason if isinstance(decision, Rejection) else None,
+        )
+        return outcome, decided
+
+    def _decision(self, state: S, command: Command, now: datetime) -> Sequence[Event] | Rejection:
+        if not self.decider.handles(command):
+            return Rejection("unknown-command", f"{self.service} does not handle {command.type_name}")
+        try:
+            decision = self.decider.decide(state, cast(C, command), now)
+        except Exception as error:
+            # decide is pure, so this fails the same way every time: answer the caller rather than retry.
+            log.exception("decide failed", type=command.type_name)
+            return Rejection(
+                "internal-error", f"{self.service} could not decide {command.type_name}: {type(error).__name__}"
+            )
+        if not isinstance(decision, Rejection) and any(e.subject != command.deployment_id for e in decision):
+            log.error("decide produced events about another deployment", type=command.type_name)
+            return Rejection(
+                "internal-error", f"{self.service} decided events outside deployment {command.deployment_id}"
+            )
+        if not isinstance(decision, Rejection) and not decision:
+            return Rejection("no-change", f"{command.type_name} changes nothing on deployment {command.deployment_id}")
+        return decision
+
+
+def _recorded(envelope: Envelope, event: Event) -> Recorded[Event]:
+    return Recorded(
+        message=event,
+        id=envelope.id,
+        time=envelope.time,
+        subject=envelope.subject,
+        actor=envelope.actor,
+        correlation_id=envelope.correlationid,
+        causation_id=envelope.causationid,
+    )
+
+
+class OutboxSweeper:
+    """Publishes what a crash left in outboxes: everything at its first run (start), afterwards only
+    outboxes older than `grace` (younger ones are being published by the handler right now)."""
+
+    def __init__(
+        self,
+        store: AggregateStore[Any],
+        statuses: CommandStatuses,
+        outbox: Outbox,
+        *,
+        grace: timedelta = timedelta(seconds=30),
+        per_run: int = 200,
+        clock: Clock = utc_now,
+    ) -> None:
+        self.store = store
+        self.statuses = statuses
+        self.outbox = outbox
+        self.grace = grace
+        self.per_run = per_run
+        self.clock = clock
+        self._started = False
+
+    async def sweep(self) -> int:
+        cutoff = self.clock() - (self.grace if self._started else timedelta(0))
+        self._started = True
+        swept = 0
+        for aggregate in await self.store.with_pending(self.per_run):
+            if aggregate.pending_since is not None and aggregate.pending_since > cutoff:
+                continue
+            await self.outbox.flush(aggregate, by="sweeper")
+            causes = {envelope.causationid for envelope in aggregate.outbox}
+            await self.statuses.record([o for o in aggregate.recent if o.command_id in causes])
+            swept += len(aggregate.outbox)
+        if swept:
+            log.warning("published events a crash left pending", events=swept)
+        return swept
+
+
+# --- HTTP ---------------------------------------------------------------------------------------------
+
+_KEY = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$")
+KEY_HELP = "1-128 characters: letters, digits and . _ : - (not first)"
+
+
+class Accepted(BaseModel):
+    """A command was accepted: it runs in the background; follow `status_url`."""
+
+    command_id: str
+    deployment_id: str
+    status: CommandStatus
+    status_url: str
+
+
+class CommandStatusOut(BaseModel):
+    command_id: str
+    command_type: str
+    deployment_id: str
+    status: CommandStatus
+    code: str | None = None
+    reason: str | None = None
+    event_ids: list[str]
+    accepted_at: datetime
+    decided_at: datetime | None = None
+
+
+class IdempotencyConflict(ValueError):
+    """The command id was used before for another command."""
+
+
+def bearer_actor(tokens: dict[str, ApiUser]) -> Callable[..., Actor]:
+    """A FastAPI dependency: the Actor of a known bearer token, else 401."""
+    bearer = HTTPBearer(auto_error=False)
+
+    def actor(credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]) -> Actor:
+        user = tokens.get(credentials.credentials) if credentials else None
+        if user is None:
+            raise HTTPException(401, "missing or unknown bearer token", headers={"WWW-Authenticate": "Bearer"})
+        return Actor(user=user.user, groups=user.groups, admin=user.admin)
+
+    return actor
+
+
+IdempotencyKey = Annotated[
+    str | None,
+    Header(
+        alias="Idempotency-Key",
+        description=f"Your id for this command ({KEY_HELP}); sending it again runs the command once",
+    ),
+]
+CorrelationId = Annotated[str | None, Header(alias="X-Correlation-Id", max_length=128)]
+
+
+def command_id_from(idempotency_key: str | None) -> str:
+    if idempotency_key is None:
+        return str(uuid.uuid4())
+    if not _KEY.match(idempotency_key):
+        raise HTTPException(400, f"Idempotency-Key must be {KEY_HELP}")
+    return idempotency_key
+
+
+class CommandGateway:
+    """Accepts commands at the edge: records them, publishes them to their topic."""
+
+    def __init__(self, publisher: KafkaPublisher, statuses: CommandStatuses, clock: Clock = utc_now) -> None:
+        self.publisher = publisher
+        self.statuses = statuses
+        self.clock = clock
+
+    async def submit(self, command: Command, *, correlation_id: str | None = None) -> Accepted:
+        record = CommandRecord(
+            command_id=command.command_id,
+            command_type=command.type_name,
+            deployment_id=command.deployment_id,
+            status="accepted",
+            issued_by=command.actor.user,
+            fingerprint=_fingerprint(command),
+            accepted_at=self.clock(),
+        )
+        known = await self.statuses.accept(record)
+        if known is not None and not _same_command(known, record):
+            raise IdempotencyConflict(f"command id {command.command_id!r} was already used for another command")
+        if known is None or known.status == "accepted":
+            # Published again when still undecided: the first publish may not have happened, and the
+            # handler runs a command id once however often it arrives.
+            await self.publisher.publish(
+                command,
+                event_id=command.command_id,
+                actor=command.actor.user,
+                correlation_id=correlation_id or command.command_id,
+            )
+        current = known or record
+        return Accepted(
+            command_id=command.command_id,
+            deployment_id=command.deployment_id,
+            status=current.status,
+            status_url=f"/commands/{command.command_id}",
+        )
+
+
+def _fingerprint(command: Command) -> str:
+    return hashlib.sha256(orjson.dumps(command.model_dump(mode="json"), option=orjson.OPT_SORT_KEYS)).hexdigest()
+
+
+def _same_command(known: CommandRecord, new: CommandRecord) -> bool:
+    if known.fingerprint is not None:
+        return known.fingerprint == new.fingerprint
+    # First seen on the command topic (no fingerprint): the same type for the same deployment.
+    return (known.command_type, known.deployment_id) == (new.command_type, new.deployment_id)
+
+
+def command_status_router(
+    statuses: CommandStatuses, store: AggregateStore[Any], actor: Callable[..., Actor]
+) -> APIRouter:
+    router = APIRouter(prefix="/commands", tags=["commands"])
+
+    @router.get(
+        "/{command_id}",
+        response_model=CommandStatusOut,
+        summary="Where a command stands: accepted, rejected (code, reason) or completed (event ids)",
+        responses={404: {"description": "No such command, or not yours"}, 401: {"description": "No known token"}},
+    )
+    async def command_status(
+        command_id: str,
+        who: Annotated[Actor, Depends(actor)],
+    ) -> CommandStatusOut:
+        record = await statuses.get(command_id)
+        # Not found and not yours look the same, so ids cannot be probed.
+        if record is None or not (who.admin or record.issued_by in (None, who.user)):
+            raise HTTPException(404, f"command {command_id!r} not found")
+        if record.status == "accepted":
+            # Decided but the status not yet written (or lost in a crash): the document knows.
+            outcome = (await store.load(record.deployment_id)).outcome(command_id)
+            if outcome is not None:
+                record = record.model_copy(
+                    update={
+                        "status": outcome.status,
+                        "event_ids": outcome.event_ids,
+                        "code": outcome.code,
+                        "reason": outcome.reason,
+                    }
+                )
+        return CommandStatusOut.model_validate({**record.model_dump(), "event_ids": list(record.event_ids)})
+
+    return router
