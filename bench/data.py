@@ -289,6 +289,7 @@ def _json_default(value: Any) -> Any:
     raise TypeError(f"no JSON form for {type(value).__name__}")
 
 
-def json_text(value: Any) -> str:
+def json_text(value: Any, sort_keys: bool = False) -> str:
     """The JSON the PostgreSQL floor stores and compares: dates as fixed-width UTC strings."""
-    return orjson.dumps(value, default=_json_default, option=orjson.OPT_PASSTHROUGH_DATETIME).decode()
+    option = orjson.OPT_PASSTHROUGH_DATETIME | (orjson.OPT_SORT_KEYS if sort_keys else 0)
+    return orjson.dumps(value, default=_json_default, option=option).decode()

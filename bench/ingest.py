@@ -9,7 +9,8 @@ different document. Three paths over the same records and the same database, in 
   InventoryStore.apply with its ledger claims, reads and guarded bulk writes, summary counters);
 - PyMongo guarded writes: for each event, in the order consumed, `replace_one({_id, _rev}, document)`
   of the document the projection ended with, one at a time: a write per event straight to the database.
-Afterwards every deployment's predictions total must have grown by exactly its events' counts.
+Afterwards every deployment's predictions total must have grown by exactly its events' counts, and
+(up to 10,000 deployments) the summary counters must equal a recount of every document.
 """
 
 from __future__ import annotations
@@ -29,12 +30,14 @@ from bench.infra import ready_topics, say
 from bench.pgfloor import PgFloor
 from services.inventory.adapters.store import InventoryStore
 from services.inventory.domain.state import DeploymentView
+from services.inventory.domain.summary import Tiles
 from shared.contract.topology import Topics
 from shared.messaging.consumer import BatchConsumer
 from shared.storage.mongo import Document
 
 _STALL_S = 60.0  # a consumer that gets nothing for this long while records are still expected has stalled
 _POINT_READS = 16  # concurrent reads when checking documents (not measured)
+_RECOUNT_UP_TO = 10_000
 
 BatchFn = Callable[[list[Any]], Awaitable[None]]
 
@@ -158,6 +161,13 @@ async def bench_ingest(
     if floor is not None:
         await floor.upsert(store.collection.name, list((await _documents(store, touched)).values()))
 
+    # The maintained summary counters against a recount of every document (a scan: smaller fleets only).
+    exact = None
+    if size <= _RECOUNT_UP_TO:
+        views = [DeploymentView.model_validate(d) async for d in store.collection.find({})]
+        exact = dict(Tiles.of(views).counts) == await store.counters.read(None)
+        if not exact:
+            say(f"ingest at {size:,}: the summary counters differ from a recount")
     rates = {
         "projection": events / projection_s,
         "pymongo_guarded_writes": events / guarded_s,
@@ -175,5 +185,6 @@ async def bench_ingest(
         },
         "projection_over_guarded_writes": round(rates["projection"] / rates["pymongo_guarded_writes"], 3),
         "projection_correct": not lost,
+        "summary_counters_equal_recount": exact,
         "projection_database_seconds": COMMANDS.seconds_by_command(phase),
     }

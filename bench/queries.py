@@ -179,16 +179,19 @@ async def _same_answers(query: Query, client: AsyncMongoClient[Document], floor:
     answer: dict[str, Any] = {"commands": len(commands)}
     if floor is not None and query.statements is not None:
         rows = await floor.run(commands, query.statements[0])
-        answer["postgresql"] = mongo == [_comparable(c, r) for c, r in zip(commands, rows, strict=True)]
+        postgres = [_comparable(c, r) for c, r in zip(commands, rows, strict=True)]
+        answer["postgresql"] = mongo == postgres
         if not answer["postgresql"]:
-            say(f"queries: PostgreSQL answers {query.name} differently from FerretDB/MongoDB")
+            say(f"queries: PostgreSQL answers {query.name} differently from the database under test")
+            differing = [(m, p) for m, p in zip(mongo, postgres, strict=True) if m != p]
+            answer["first_difference"] = {"database": differing[0][0][:10], "postgresql": differing[0][1][:10]}
     return answer
 
 
 def _comparable(command: Captured, rows: list[Any]) -> Any:
     if command.name == "find":
         return [row["_id"] for row in rows]
-    return sorted(data.json_text({k: v for k, v in row.items() if k != "ok"}) for row in rows)
+    return sorted(data.json_text({k: v for k, v in row.items() if k != "ok"}, sort_keys=True) for row in rows)
 
 
 async def _measure(cfg: Config, variants: list[Variant]) -> None:

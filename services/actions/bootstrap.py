@@ -37,6 +37,9 @@ def create_app(settings: ActionsSettings | None = None) -> FastAPI:
     runtime = Runtime(settings)
     store = ActionsStore(runtime.db)
     outbox = Outbox(store.deployments, runtime.publisher, actions_registry(), CommandMetrics(runtime.metrics.registry))
+    sweeper = OutboxSweeper(
+        store.deployments, store.statuses, outbox, grace=timedelta(seconds=settings.commands.sweep_grace_s)
+    )
     handler = CommandHandler(
         service=settings.service_name,
         decider=deployments,
@@ -45,14 +48,12 @@ def create_app(settings: ActionsSettings | None = None) -> FastAPI:
         outbox=outbox,
         parallelism=settings.commands.parallelism,
         after_state_write=_fault(settings),
+        before_first_batch=sweeper.swept_at_start,
     )
     ledger = MongoLedger(runtime.db[LEDGER_COLLECTION])
     dead_letters = DeadLetters(runtime.publisher, settings.topics.dead_letters, ledger, service=settings.service_name)
     consumer = subscribe_commands(settings, runtime.broker, handler, dead_letters, runtime.metrics)
     runtime.readiness_checks["consumer"] = consumer.readiness
-    sweeper = OutboxSweeper(
-        store.deployments, store.statuses, outbox, grace=timedelta(seconds=settings.commands.sweep_grace_s)
-    )
 
     async def prune() -> None:
         await store.prune_statuses(utc_now() - timedelta(days=settings.commands.status_horizon_days))

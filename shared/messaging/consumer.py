@@ -126,6 +126,7 @@ class BatchConsumer:
             # Commit after the batch is handled; only an unexpected error rewinds it.
             ack_policy=AckPolicy.NACK_ON_ERROR,
             parser=_parse_with_any_headers,
+            decoder=_untouched_records,
         )
         self._subscriber(self.consume)
 
@@ -258,3 +259,9 @@ async def _parse_with_any_headers(records: tuple[Record, ...], original: Any) ->
     message = await original(safe)
     message.raw_message = records
     return message
+
+
+async def _untouched_records(message: Any) -> Any:
+    """The body is the records themselves: FastStream's own decoder would parse them again, headers
+    and all, and fail on the bytes the parser protects it from."""
+    return message.raw_message

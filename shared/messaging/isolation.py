@@ -20,6 +20,8 @@ from typing import Generic, TypeVar
 from aiokafka.errors import KafkaConnectionError, KafkaError, KafkaTimeoutError, RequestTimedOutError
 from pymongo.errors import ConnectionFailure, ExecutionTimeout, PyMongoError, WTimeoutError
 
+from shared.storage.revisions import StaleProjection
+
 T = TypeVar("T")
 
 _TRANSIENT: tuple[type[BaseException], ...] = (
@@ -31,18 +33,16 @@ _TRANSIENT: tuple[type[BaseException], ...] = (
     RequestTimedOutError,
     asyncio.TimeoutError,
     OSError,
+    StaleProjection,  # another writer got there first: re-read and retry
 )
 _TRANSIENT_LABELS = ("RetryableWriteError", "TransientTransactionError")
 
 
 def is_transient(error: BaseException) -> bool:
     """Whether the same call may succeed later; a wrapped error counts by its cause."""
-    # Imported here: the projection store depends on the consumer path, not the other way round.
-    from shared.storage.projection import StaleProjection
-
     current: BaseException | None = error
     while current is not None:
-        if isinstance(current, (*_TRANSIENT, StaleProjection)):
+        if isinstance(current, _TRANSIENT):
             return True
         if isinstance(current, KafkaError) and current.retriable:
             return True

@@ -25,7 +25,7 @@ import dataclasses
 import hashlib
 import re
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any, Generic, Literal, TypeVar, cast
 
@@ -144,6 +144,7 @@ class CommandHandler(Generic[S, C]):
         outbox: Outbox,
         clock: Clock = utc_now,
         after_state_write: Callable[[], None] | None = None,
+        before_first_batch: Callable[[], Awaitable[object]] | None = None,
         parallelism: int = 16,
     ) -> None:
         self.service = service
@@ -154,9 +155,15 @@ class CommandHandler(Generic[S, C]):
         self.clock = clock
         self.after_state_write = after_state_write
         """Test-only fault injection between the state write and the publish; None in production."""
+        self.before_first_batch = before_first_batch
+        """Awaited before each batch (OutboxSweeper.swept_at_start): what a crash left pending is
+        published before anything new is decided, so a deployment's events keep their order and the
+        handler, which also flushes outboxes it finds full, never races the sweeper over them."""
         self._parallel = asyncio.Semaphore(parallelism)
 
     async def __call__(self, batch: Sequence[Inbound]) -> None:
+        if self.before_first_batch is not None:
+            await self.before_first_batch()
         by_deployment: dict[str, list[Inbound]] = {}
         for inbound in batch:
             by_deployment.setdefault(inbound.envelope.subject, []).append(inbound)
@@ -175,6 +182,8 @@ class CommandHandler(Generic[S, C]):
                 current = await self.store.load(subject)
                 step = self._apply(current, items)
                 if not step.changed:
+                    # Nothing new; but a publish that failed before (broker down) left the outbox full.
+                    await self.outbox.flush(current, by="handler")
                     return step.outcomes
                 if await self.store.save(step.aggregate, read_revision=current.revision):
                     if self.after_state_write is not None:
@@ -306,8 +315,9 @@ def _recorded(envelope: Envelope, event: Event) -> Recorded[Event]:
 
 
 class OutboxSweeper:
-    """Publishes what a crash left in outboxes: everything at its first run (start), afterwards only
-    outboxes older than `grace` (younger ones are being published by the handler right now)."""
+    """Publishes what a crash left in outboxes: all of it at its first run (at start, before the
+    handler decides anything), afterwards only outboxes older than `grace` (younger ones are being
+    published by the handler right now)."""
 
     def __init__(
         self,
@@ -316,28 +326,43 @@ class OutboxSweeper:
         outbox: Outbox,
         *,
         grace: timedelta = timedelta(seconds=30),
-        per_run: int = 200,
+        per_query: int = 200,
         clock: Clock = utc_now,
     ) -> None:
         self.store = store
         self.statuses = statuses
         self.outbox = outbox
         self.grace = grace
-        self.per_run = per_run
+        self.per_query = per_query
         self.clock = clock
-        self._started = False
+        self._lock = asyncio.Lock()
+        self._swept_at_start = False
+
+    async def swept_at_start(self) -> None:
+        """Returns once the first sweep has succeeded (running it if nobody has yet)."""
+        if not self._swept_at_start:
+            await self.sweep()
 
     async def sweep(self) -> int:
-        cutoff = self.clock() - (self.grace if self._started else timedelta(0))
-        self._started = True
-        swept = 0
-        for aggregate in await self.store.with_pending(self.per_run):
-            if aggregate.pending_since is not None and aggregate.pending_since > cutoff:
-                continue
-            await self.outbox.flush(aggregate, by="sweeper")
-            causes = {envelope.causationid for envelope in aggregate.outbox}
-            await self.statuses.record([o for o in aggregate.recent if o.command_id in causes])
-            swept += len(aggregate.outbox)
+        """Publish pending outboxes; returns how many events."""
+        async with self._lock:
+            first = not self._swept_at_start
+            cutoff = self.clock() - (timedelta(0) if first else self.grace)
+            swept = 0
+            # At start everything pending must go, so keep querying while full pages come back
+            # (flushed documents leave the query); later, one page per run is enough.
+            for _ in range(50 if first else 1):
+                found = await self.store.with_pending(self.per_query)
+                for aggregate in found:
+                    if aggregate.pending_since is not None and aggregate.pending_since > cutoff:
+                        continue
+                    await self.outbox.flush(aggregate, by="sweeper")
+                    causes = {envelope.causationid for envelope in aggregate.outbox}
+                    await self.statuses.record([o for o in aggregate.recent if o.command_id in causes])
+                    swept += len(aggregate.outbox)
+                if len(found) < self.per_query:
+                    break
+            self._swept_at_start = True
         if swept:
             log.warning("published events a crash left pending", events=swept)
         return swept

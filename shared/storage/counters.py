@@ -123,7 +123,7 @@ def _counted_before(transition: Document, batch: Ranges) -> bool:
     """Anchored before this batch's first record of its partition: its batch was committed, which
     happens only after its counters were written."""
     bounds = batch.get(transition["source"])
-    return bounds is not None and transition["offset"] <= bounds[1]
+    return bounds is not None and transition["offset"] < bounds[0]
 
 
 def due(documents: Iterable[Document | None], batch: Ranges) -> list[Document]:

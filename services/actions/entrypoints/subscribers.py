@@ -9,6 +9,7 @@ from services.actions.domain.decider import COMMANDS
 from services.actions.domain.evolve import FOLDED
 from services.actions.settings import ActionsSettings
 from shared.contract.catalog import ALL_COMMANDS, ALL_EVENTS, build_registry
+from shared.contract.events import CommandRejected
 from shared.contract.messages import MessageRegistry
 from shared.contract.topology import Stream
 from shared.messaging.consumer import BatchConsumer, BatchHandler
@@ -18,8 +19,10 @@ from shared.service.metrics import ServiceMetrics
 
 def actions_registry() -> MessageRegistry:
     """Every event and command, since its topics may carry any; fails at start, naming it, if a type
-    it decides or folds is missing."""
-    return build_registry(*ALL_EVENTS, *ALL_COMMANDS, required=[*COMMANDS, *FOLDED], consumer="actions")
+    it decides, folds or publishes (CommandRejected) is missing."""
+    return build_registry(
+        *ALL_EVENTS, *ALL_COMMANDS, required=[*COMMANDS, *FOLDED, CommandRejected], consumer="actions"
+    )
 
 
 def subscribe_commands(

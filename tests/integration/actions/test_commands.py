@@ -111,7 +111,7 @@ async def test_the_same_command_sent_twice_on_kafka_ends_in_one_set_of_events(
         actor=Actor(user="alice"),
         label="From another service",
         model_package=package(),
-        prediction_environment={"id": "env-1", "name": "prod", "platform": "aws"},  # type: ignore[arg-type]
+        prediction_environment={"id": "env-1", "name": "prod", "platform": "aws"},
     )
     for _ in range(2):
         await publisher.emit(namespace, command, event_id=command.command_id, actor="alice")

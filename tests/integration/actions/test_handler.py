@@ -11,6 +11,7 @@ from typing import Any, cast
 
 import pytest
 import pytest_asyncio
+from aiokafka.errors import KafkaConnectionError
 from prometheus_client import CollectorRegistry
 
 from services.actions.adapters.store import ActionsStore
@@ -65,6 +66,7 @@ def kit(
     def die() -> None:
         raise Crash
 
+    sweeper = OutboxSweeper(store.deployments, store.statuses, outbox, grace=timedelta(seconds=30))
     handler = CommandHandler(
         service="actions",
         decider=decider,
@@ -73,8 +75,9 @@ def kit(
         outbox=outbox,
         clock=lambda: NOW,
         after_state_write=die if crash else None,
+        before_first_batch=sweeper.swept_at_start,
     )
-    return handler, OutboxSweeper(store.deployments, store.statuses, outbox, grace=timedelta(seconds=30)), publisher
+    return handler, sweeper, publisher
 
 
 def register(deployment_id: str, command_id: str, user: str = "alice") -> RegisterDeployment:
@@ -84,7 +87,7 @@ def register(deployment_id: str, command_id: str, user: str = "alice") -> Regist
         actor=Actor(user=user),
         label="Churn",
         model_package=package(),
-        prediction_environment={"id": "env-1", "name": "prod", "platform": "aws"},  # type: ignore[arg-type]
+        prediction_environment={"id": "env-1", "name": "prod", "platform": "aws"},
     )
 
 
@@ -140,8 +143,10 @@ async def test_two_instances_racing_on_one_deployment_decide_one_after_the_other
     first, _, published_1 = kit(store)
     second, _, published_2 = kit(store)
     await asyncio.gather(first([inbound(register("d-1", "c-1"), 0)]), second([inbound(register("d-1", "c-2"), 1)]))
-    types = sorted(e.type for e in [*published_1.sent, *published_2.sent])
-    assert types == ["CommandRejected", "DeploymentCreated"]
+    # The loser re-decides on the winner's document and may publish the winner's pending event
+    # again: the same id, which consumers drop. By id, one creation and one rejection.
+    by_id = {e.id: e for e in [*published_1.sent, *published_2.sent]}
+    assert sorted(e.type for e in by_id.values()) == ["CommandRejected", "DeploymentCreated"]
     document = await store.deployments.load("d-1")
     assert {o.command_id for o in document.recent} == {"c-1", "c-2"}
 
@@ -173,12 +178,29 @@ async def test_a_crash_after_the_state_write_leaves_the_events_for_the_sweeper(s
     assert lost.sent == []
     restarted, sweeper, published = kit(store)
     await restarted([inbound(register("d-1", "c-1"), 0)])  # the redelivered command: it ran already
-    assert published.sent == []
-    assert await sweeper.sweep() == 1
-    assert [e.id for e in published.sent] == [derived_id("c-1", "0")]
+    assert [e.id for e in published.sent] == [derived_id("c-1", "0")], "published once, by the sweep at start"
     assert await sweeper.sweep() == 0
     record = await store.statuses.get("c-1")
     assert record is not None and record.status == "completed"
+
+
+async def test_events_a_failed_publish_left_go_out_when_the_batch_is_retried(store: ActionsStore) -> None:
+    handler, _, published = kit(store)
+    real = published.publish_envelopes
+    failures = [KafkaConnectionError()]
+
+    async def flaky(envelopes: Sequence[Envelope], messages: Sequence[Message]) -> None:
+        if failures:
+            raise failures.pop()
+        await real(envelopes, messages)
+
+    published.publish_envelopes = flaky  # type: ignore[method-assign]
+    batch = [inbound(register("d-1", "c-1"), 0)]
+    with pytest.raises(KafkaConnectionError):
+        await handler(batch)
+    await handler(batch)  # the consumer retries a transient failure in place
+    assert [e.id for e in published.sent] == [derived_id("c-1", "0")]
+    assert not (await store.deployments.load("d-1")).outbox
 
 
 async def test_the_sweeper_leaves_young_outboxes_to_the_handler_after_its_first_run(store: ActionsStore) -> None:

@@ -11,6 +11,7 @@ from services.actions.domain.decider import deployments
 from services.actions.domain.state import DeploymentState
 from shared.contract import events as ev
 from shared.contract.commands.actions import RegisterDeployment
+from shared.contract.events.deployment import DeploymentEvent
 from shared.contract.events.values import (
     DeploymentStatus,
     Importance,
@@ -106,7 +107,7 @@ def test_the_second_registration_of_an_id_sees_the_first() -> None:
     "afterwards",
     [ev.DeploymentDeactivated, ev.DeploymentErrored, ev.DeploymentDeleted, ev.DeploymentErased],
 )
-def test_an_id_is_never_free_again_whatever_became_of_its_deployment(afterwards: type[ev.DeploymentEvent]) -> None:
+def test_an_id_is_never_free_again_whatever_became_of_its_deployment(afterwards: type[DeploymentEvent]) -> None:
     given(deployments, created_upstream(), afterwards(deployment_id="d-1")).when(register()).then_rejected(
         "already-exists"
     )

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from services.actions.domain.decider import deployments
 from shared.contract import events as ev
+from shared.contract.events.deployment import DeploymentEvent
 from shared.contract.events.values import DeploymentStatus
 from shared.domain.testing import given
 from tests.unit.actions.test_decide import created_upstream
 
 
-def status_after(*events: ev.DeploymentEvent) -> DeploymentStatus | None:
+def status_after(*events: DeploymentEvent) -> DeploymentStatus | None:
     return given(deployments, *events).state("d-1").status
 
 
