@@ -37,9 +37,7 @@ def create_app(settings: ActionsSettings | None = None) -> FastAPI:
     runtime = Runtime(settings)
     store = ActionsStore(runtime.db)
     outbox = Outbox(store.deployments, runtime.publisher, actions_registry(), CommandMetrics(runtime.metrics.registry))
-    sweeper = OutboxSweeper(
-        store.deployments, store.statuses, outbox, grace=timedelta(seconds=settings.commands.sweep_grace_s)
-    )
+    sweeper = OutboxSweeper(store.deployments, outbox, grace=timedelta(seconds=settings.commands.sweep_grace_s))
     handler = CommandHandler(
         service=settings.service_name,
         decider=deployments,
@@ -67,7 +65,7 @@ def create_app(settings: ActionsSettings | None = None) -> FastAPI:
         title="Lifecycle actions",
         description="Commands on deployments; each answers 202 and ends in events or a rejection with a reason.",
         routers=[
-            command_api(CommandGateway(runtime.publisher, store.statuses), actor),
+            command_api(CommandGateway(runtime.publisher, store.statuses, store.deployments), actor),
             command_status_router(store.statuses, store.deployments, actor),
         ],
         on_start=[store.create_indexes],

@@ -23,6 +23,7 @@ from typing import Any
 from faststream import AckPolicy
 from faststream.kafka import KafkaBroker
 from faststream.kafka.annotations import KafkaMessage
+from faststream.kafka.subscriber.usecase import BatchSubscriber
 
 from shared.contract.envelope import Envelope, InvalidMessage, from_record, open_envelope
 from shared.contract.messages import Message, MessageRegistry
@@ -109,7 +110,7 @@ class BatchConsumer:
             on_transient=self._transient_failure,
             on_success=self._progressed,
         )
-        self._subscriber: Any = None
+        self._subscriber: BatchSubscriber | None = None
         self._batch_started = time.monotonic()
         self._oldest_ms: int | None = None
         self._failing_since: float | None = None
@@ -136,7 +137,7 @@ class BatchConsumer:
         await self.process(records if isinstance(records, (tuple, list)) else (records,))
 
     def readiness(self) -> str:
-        """ "ok", or why this consumer is not making progress."""
+        """Answers "ok", or why this consumer is not making progress."""
         stalled_for = self._stalled_for()
         self.metrics.consumer_stalled.set(0 if stalled_for is None else 1)
         if stalled_for is None:
@@ -210,7 +211,8 @@ class BatchConsumer:
         )
 
     def _partition_count(self, topic: str) -> int | None:
-        consumer = getattr(self._subscriber, "consumer", None)
+        # The subscriber's own consumer knows the topics it reads (None in memory or before start).
+        consumer = self._subscriber.consumer if self._subscriber is not None else None
         partitions = consumer.partitions_for_topic(topic) if consumer is not None else None
         return len(partitions) if partitions else None
 

@@ -10,7 +10,7 @@ in order (one deployment strictly sequential, different deployments in parallel)
 3. fold other events; decide each command with the injected clock, derive its events' ids from the
    command id (`derived_id(command_id, "0")`, ...), fold them; a rejection is a CommandRejected event;
 4. write state + outbox + outcome in ONE document write guarded by the revision read;
-5. publish the outbox, then clear it (guarded again), then record the commands' statuses.
+5. publish the outbox, then clear it (guarded again), then make the commands findable by id.
 
 A crash after 4 leaves the events in the outbox: the sweeper (at start, then periodically) publishes
 them under the same ids, and consumers drop any copy. FerretDB v1 has no transactions; nothing here
@@ -129,6 +129,8 @@ class _Step(Generic[S]):
     """Outcomes to record: of the commands decided now, and of re-sent or redelivered ones (a repair)."""
     decided: list[Outcome]
     """Of the commands decided now only."""
+    evicted: list[Outcome]
+    """Outcomes pushed out of the document's bounded list: kept in the status collection instead."""
 
 
 class CommandHandler(Generic[S, C]):
@@ -170,36 +172,46 @@ class CommandHandler(Generic[S, C]):
         results = await asyncio.gather(
             *(self._deployment(subject, items) for subject, items in by_deployment.items()), return_exceptions=True
         )
-        outcomes = [outcome for result in results if isinstance(result, list) for outcome in result]
-        await self.statuses.record(outcomes)
+        steps = [result for result in results if isinstance(result, _Step)]
+        await self.statuses.remember([outcome for step in steps for outcome in step.outcomes])
+        await self.statuses.record([outcome for step in steps for outcome in step.evicted])
         for result in results:
             if isinstance(result, BaseException):
                 raise result  # the others are written; the consumer retries or isolates this one
 
-    async def _deployment(self, subject: str, items: Sequence[Inbound]) -> list[Outcome]:
+    async def _deployment(self, subject: str, items: Sequence[Inbound]) -> _Step[S]:
         async with self._parallel:
             for _ in range(_CONFLICT_ATTEMPTS):
                 current = await self.store.load(subject)
-                step = self._apply(current, items)
+                step = self._apply(current, items, await self._evicted_outcomes(current, items))
                 if not step.changed:
                     # Nothing new; but a publish that failed before (broker down) left the outbox full.
                     await self.outbox.flush(current, by="handler")
-                    return step.outcomes
+                    return step
                 if await self.store.save(step.aggregate, read_revision=current.revision):
                     if self.after_state_write is not None:
                         self.after_state_write()
                     for outcome in step.decided:
                         self.outbox.metrics.decided.labels(type=outcome.command_type, outcome=outcome.status).inc()
                     await self.outbox.flush(step.aggregate, by="handler")
-                    return step.outcomes
+                    return step
                 log.info("deployment written concurrently; deciding again", deployment_id=subject)
             raise RevisionConflict(f"{subject}: {_CONFLICT_ATTEMPTS} concurrent writes in a row")
 
-    def _apply(self, aggregate: Aggregate[S], items: Sequence[Inbound]) -> _Step[S]:
+    async def _evicted_outcomes(self, aggregate: Aggregate[S], items: Sequence[Inbound]) -> dict[str, Outcome]:
+        """Outcomes of this batch's commands that no longer fit in the document (a full list only)."""
+        if len(aggregate.recent) < self.store.recent_commands:
+            return {}
+        kept = {outcome.command_id for outcome in aggregate.recent}
+        ids = [i.message.command_id for i in items if isinstance(i.message, Command)]
+        return await self.statuses.decided([command_id for command_id in ids if command_id not in kept])
+
+    def _apply(self, aggregate: Aggregate[S], items: Sequence[Inbound], evicted_before: dict[str, Outcome]) -> _Step[S]:
         state, outbox, recent = aggregate.state, list(aggregate.outbox), list(aggregate.recent)
         positions = dict(aggregate.positions)
         outcomes: list[Outcome] = []
         decided: list[Outcome] = []
+        evicted: list[Outcome] = []
         changed = False
         pending_since = aggregate.pending_since
         for inbound in items:
@@ -208,6 +220,7 @@ class CommandHandler(Generic[S, C]):
             redelivered = positions.get(source, -1) >= offset
             if isinstance(message, Command):
                 known = next((o for o in recent if o.command_id == message.command_id), None)
+                known = known or evicted_before.get(message.command_id)
                 if known is not None or redelivered:
                     outcomes += [known] if known else []
                     continue  # it ran before: once is enough
@@ -215,7 +228,9 @@ class CommandHandler(Generic[S, C]):
                 state = self.decider.fold(state, (_recorded(e, m) for e, m in envelopes))
                 outbox += [envelope for envelope, _ in envelopes]
                 pending_since = pending_since or envelopes[0][0].time
-                recent = [*recent, outcome][-self.store.recent_commands :]
+                recent.append(outcome)
+                if len(recent) > self.store.recent_commands:
+                    evicted.append(recent.pop(0))
                 outcomes.append(outcome)
                 decided.append(outcome)
                 changed = True
@@ -233,7 +248,7 @@ class CommandHandler(Generic[S, C]):
             recent=tuple(recent),
             positions=positions,
         )
-        return _Step(aggregate, changed, outcomes, decided)
+        return _Step(aggregate, changed, outcomes, decided, evicted)
 
     def _decide(self, state: S, command: Command, envelope: Envelope) -> tuple[Outcome, list[tuple[Envelope, Event]]]:
         now = self.clock()
@@ -278,6 +293,8 @@ class CommandHandler(Generic[S, C]):
             event_ids=ids,
             code=decision.code if isinstance(decision, Rejection) else None,
             reason=decision.reason if isinstance(decision, Rejection) else None,
+            issued_by=command.actor.user,
+            decided_at=now,
         )
         return outcome, decided
 
@@ -322,7 +339,6 @@ class OutboxSweeper:
     def __init__(
         self,
         store: AggregateStore[Any],
-        statuses: CommandStatuses,
         outbox: Outbox,
         *,
         grace: timedelta = timedelta(seconds=30),
@@ -330,7 +346,6 @@ class OutboxSweeper:
         clock: Clock = utc_now,
     ) -> None:
         self.store = store
-        self.statuses = statuses
         self.outbox = outbox
         self.grace = grace
         self.per_query = per_query
@@ -357,8 +372,6 @@ class OutboxSweeper:
                     if aggregate.pending_since is not None and aggregate.pending_since > cutoff:
                         continue
                     await self.outbox.flush(aggregate, by="sweeper")
-                    causes = {envelope.causationid for envelope in aggregate.outbox}
-                    await self.statuses.record([o for o in aggregate.recent if o.command_id in causes])
                     swept += len(aggregate.outbox)
                 if len(found) < self.per_query:
                     break
@@ -430,12 +443,37 @@ def command_id_from(idempotency_key: str | None) -> str:
     return idempotency_key
 
 
+async def current_status(record: CommandRecord, store: AggregateStore[Any]) -> CommandRecord:
+    """The record with its outcome: the status collection says `accepted` until an outcome leaves the
+    deployment's document, so an undecided-looking record is completed from there."""
+    if record.status != "accepted":
+        return record
+    outcome = (await store.load(record.deployment_id)).outcome(record.command_id)
+    if outcome is None:
+        return record
+    decided = {
+        "status": outcome.status,
+        "event_ids": outcome.event_ids,
+        "code": outcome.code,
+        "reason": outcome.reason,
+        "decided_at": outcome.decided_at,
+    }
+    return record.model_copy(update=decided)
+
+
 class CommandGateway:
     """Accepts commands at the edge: records them, publishes them to their topic."""
 
-    def __init__(self, publisher: KafkaPublisher, statuses: CommandStatuses, clock: Clock = utc_now) -> None:
+    def __init__(
+        self,
+        publisher: KafkaPublisher,
+        statuses: CommandStatuses,
+        store: AggregateStore[Any],
+        clock: Clock = utc_now,
+    ) -> None:
         self.publisher = publisher
         self.statuses = statuses
+        self.store = store
         self.clock = clock
 
     async def submit(self, command: Command, *, correlation_id: str | None = None) -> Accepted:
@@ -449,8 +487,10 @@ class CommandGateway:
             accepted_at=self.clock(),
         )
         known = await self.statuses.accept(record)
-        if known is not None and not _same_command(known, record):
-            raise IdempotencyConflict(f"command id {command.command_id!r} was already used for another command")
+        if known is not None:
+            if not _same_command(known, record):
+                raise IdempotencyConflict(f"command id {command.command_id!r} was already used for another command")
+            known = await current_status(known, self.store)
         if known is None or known.status == "accepted":
             # Published again when still undecided: the first publish may not have happened, and the
             # handler runs a command id once however often it arrives.
@@ -497,20 +537,9 @@ def command_status_router(
     ) -> CommandStatusOut:
         record = await statuses.get(command_id)
         # Not found and not yours look the same, so ids cannot be probed.
-        if record is None or not (who.admin or record.issued_by in (None, who.user)):
+        if record is None or not (who.admin or record.issued_by == who.user):
             raise HTTPException(404, f"command {command_id!r} not found")
-        if record.status == "accepted":
-            # Decided but the status not yet written (or lost in a crash): the document knows.
-            outcome = (await store.load(record.deployment_id)).outcome(command_id)
-            if outcome is not None:
-                record = record.model_copy(
-                    update={
-                        "status": outcome.status,
-                        "event_ids": outcome.event_ids,
-                        "code": outcome.code,
-                        "reason": outcome.reason,
-                    }
-                )
+        record = await current_status(record, store)
         return CommandStatusOut.model_validate({**record.model_dump(), "event_ids": list(record.event_ids)})
 
     return router

@@ -15,22 +15,28 @@ collide on `_id`):
     _applied       the highest offset applied per source partition (a redelivered record is skipped,
                    however far back)
 
-Command statuses (what `GET /commands/{id}` answers) live in a second collection, written after
-the events are published; the outcome in the deployment document is the truth it is repaired from.
+Command statuses (what `GET /commands/{id}` answers) live in a second collection that only ever
+gets cheap inserts on the hot path (an insert is not a scan on FerretDB; an update is): the command
+id, its deployment and `accepted`. The outcome itself is read from the deployment's document; only
+an outcome pushed out of its `commands` list is copied into the status collection.
+
+FerretDB's SQLite backend answers a write that meets another writer's lock with "database is locked
+(SQLITE_BUSY)": that is raised as DatabaseBusy, which the consumer path retries like any transient error.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any, Generic, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict
 from pymongo import ASCENDING, IndexModel
 from pymongo.asynchronous.collection import AsyncCollection
-from pymongo.errors import DuplicateKeyError
+from pymongo.errors import BulkWriteError, DuplicateKeyError, OperationFailure
 
 from shared.contract.envelope import Envelope
 from shared.storage.mongo import Document, ensure_indexes
@@ -39,13 +45,30 @@ from shared.storage.projection import StaleProjection
 S = TypeVar("S", bound=BaseModel)
 
 RECENT_COMMANDS = 100
-"""Command outcomes kept per deployment. A command re-sent after this many newer commands for the
-same deployment would run again; a redelivered one never does (offsets are kept exactly)."""
+"""Command outcomes kept in each deployment's document. Older ones move to the status collection,
+which the handler consults for a deployment whose list is full; so a command id runs once within the
+status horizon (`CommandSettings.status_horizon_days`), and a redelivered record never runs again
+(offsets are kept exactly)."""
+_DUPLICATE_KEY = 11000
 
 
 class RevisionConflict(StaleProjection):
     """Another writer changed the deployment's document since it was read: read again and redo
     (a StaleProjection, so the consumer path retries it as transient)."""
+
+
+class DatabaseBusy(StaleProjection):
+    """FerretDB/SQLite refused a write because another writer held the lock: retry (transient)."""
+
+
+@contextlib.contextmanager
+def _busy_is_transient() -> Iterator[None]:
+    try:
+        yield
+    except OperationFailure as error:
+        if "SQLITE_BUSY" in str(error) or "database is locked" in str(error):
+            raise DatabaseBusy(str(error)) from error
+        raise
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -59,6 +82,8 @@ class Outcome:
     event_ids: tuple[str, ...]
     code: str | None = None
     reason: str | None = None
+    issued_by: str | None = None
+    decided_at: datetime | None = None
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -91,7 +116,8 @@ class AggregateStore(Generic[S]):
         self.recent_commands = recent_commands
 
     async def load(self, deployment_id: str) -> Aggregate[S]:
-        document = await self.collection.find_one({"_id": deployment_id})
+        with _busy_is_transient():
+            document = await self.collection.find_one({"_id": deployment_id})
         if document is None:
             return Aggregate(deployment_id, self.initial(deployment_id))
         return self._aggregate(document)
@@ -99,28 +125,32 @@ class AggregateStore(Generic[S]):
     async def save(self, aggregate: Aggregate[S], *, read_revision: int) -> bool:
         """Write the whole document if nobody wrote it since `read_revision` was read; False if someone did."""
         document = self._document(aggregate)
-        if read_revision == 0:
-            try:
-                await self.collection.insert_one(document)
-            except DuplicateKeyError:
-                return False
-            return True
-        result = await self.collection.replace_one({"_id": aggregate.deployment_id, "_rev": read_revision}, document)
+        with _busy_is_transient():
+            if read_revision == 0:
+                try:
+                    await self.collection.insert_one(document)
+                except DuplicateKeyError:
+                    return False
+                return True
+            guard = {"_id": aggregate.deployment_id, "_rev": read_revision}
+            result = await self.collection.replace_one(guard, document)
         return result.matched_count == 1
 
     async def clear_outbox(self, deployment_id: str, revision: int) -> bool:
         """Empty the outbox that was written at `revision` (and has just been published). False when the
         document moved on meanwhile: then its outbox still holds these events, and the next flush
         publishes them again under the same ids."""
-        result = await self.collection.update_one(
-            {"_id": deployment_id, "_rev": revision},
-            {"$set": {"outbox": [], "has_pending": False, "pending_since": None}, "$inc": {"_rev": 1}},
-        )
+        with _busy_is_transient():
+            result = await self.collection.update_one(
+                {"_id": deployment_id, "_rev": revision},
+                {"$set": {"outbox": [], "has_pending": False, "pending_since": None}, "$inc": {"_rev": 1}},
+            )
         return result.matched_count == 1
 
     async def with_pending(self, limit: int) -> list[Aggregate[S]]:
-        cursor = self.collection.find({"has_pending": True}).limit(limit)
-        return [self._aggregate(document) async for document in cursor]
+        with _busy_is_transient():
+            cursor = self.collection.find({"has_pending": True}).limit(limit)
+            return [self._aggregate(document) async for document in cursor]
 
     def _document(self, aggregate: Aggregate[S]) -> Document:
         recent = aggregate.recent[-self.recent_commands :]
@@ -189,13 +219,40 @@ class CommandStatuses:
     async def accept(self, record: CommandRecord) -> CommandRecord | None:
         """Store a newly accepted command; returns the record already stored under its id, if any."""
         try:
-            await self.collection.insert_one(_record_document(record))
+            with _busy_is_transient():
+                await self.collection.insert_one(_record_document(record))
         except DuplicateKeyError:
             return await self.get(record.command_id)
         return None
 
+    async def remember(self, outcomes: Sequence[Outcome], now: datetime | None = None) -> None:
+        """Make decided commands findable by id (those that came by Kafka have no record yet). Inserts
+        only: an id already there (accepted over HTTP) is left as it is."""
+        if not outcomes:
+            return
+        at = now or datetime.now(UTC)
+        rows = {
+            o.command_id: {
+                "_id": o.command_id,
+                "command_type": o.command_type,
+                "deployment_id": o.deployment_id,
+                "issued_by": o.issued_by,
+            }
+            for o in outcomes
+        }
+        try:
+            with _busy_is_transient():
+                await self.collection.insert_many(
+                    [{**row, "status": "accepted", "event_ids": [], "accepted_at": at} for row in rows.values()],
+                    ordered=False,
+                )
+        except BulkWriteError as error:
+            if any(e.get("code") != _DUPLICATE_KEY for e in error.details.get("writeErrors", [])):
+                raise
+
     async def record(self, outcomes: Sequence[Outcome], now: datetime | None = None) -> None:
-        """Store how commands ended. Idempotent: an outcome is the same every time it is recorded."""
+        """Store how commands ended (those whose outcome leaves the deployment's document).
+        Idempotent: an outcome is the same every time it is recorded."""
         decided_at = now or datetime.now(UTC)
         await asyncio.gather(*(self._record(outcome, decided_at) for outcome in outcomes))
 
@@ -205,22 +262,47 @@ class CommandStatuses:
             "event_ids": list(outcome.event_ids),
             "code": outcome.code,
             "reason": outcome.reason,
-            "decided_at": decided_at,
+            "decided_at": outcome.decided_at or decided_at,
         }
         first_seen = {
             "command_type": outcome.command_type,
             "deployment_id": outcome.deployment_id,
-            "accepted_at": decided_at,
+            "issued_by": outcome.issued_by,
+            "accepted_at": outcome.decided_at or decided_at,
         }
         update = {"$set": decided, "$setOnInsert": first_seen}
-        try:
-            await self.collection.update_one({"_id": outcome.command_id}, update, upsert=True)
-        except DuplicateKeyError:
-            # Accepted over HTTP between our read and insert: now it exists, so this is a plain update.
-            await self.collection.update_one({"_id": outcome.command_id}, update)
+        with _busy_is_transient():
+            try:
+                await self.collection.update_one({"_id": outcome.command_id}, update, upsert=True)
+            except DuplicateKeyError:
+                # Inserted by someone else between the match and the insert: now a plain update.
+                await self.collection.update_one({"_id": outcome.command_id}, update)
+
+    async def decided(self, command_ids: Sequence[str]) -> dict[str, Outcome]:
+        """The outcomes recorded here (those that left their deployment's document), by command id."""
+        if not command_ids:
+            return {}
+        query = {"_id": {"$in": list(command_ids)}, "status": {"$in": ["completed", "rejected"]}}
+        with _busy_is_transient():
+            found = [document async for document in self.collection.find(query)]
+        return {
+            d["_id"]: Outcome(
+                command_id=d["_id"],
+                command_type=d["command_type"],
+                deployment_id=d["deployment_id"],
+                status=d["status"],
+                event_ids=tuple(d.get("event_ids") or ()),
+                code=d.get("code"),
+                reason=d.get("reason"),
+                issued_by=d.get("issued_by"),
+                decided_at=d.get("decided_at"),
+            )
+            for d in found
+        }
 
     async def get(self, command_id: str) -> CommandRecord | None:
-        document = await self.collection.find_one({"_id": command_id})
+        with _busy_is_transient():
+            document = await self.collection.find_one({"_id": command_id})
         return CommandRecord.model_validate({**document, "command_id": document["_id"]}) if document else None
 
     async def prune(self, older_than: datetime) -> int:

@@ -55,7 +55,9 @@ def evolve(view: DeploymentView | None, event: Recorded[Any]) -> DeploymentView:
     rule = RULES.get(type(event.message))
     if rule is None or current.facts.erased:
         return current
-    return materialize(rule(current, event.message, event))
+    changed = rule(current, event.message, event)
+    # Health and prediction rules change no facts, and nothing derived from facts needs redoing.
+    return changed if changed.facts is current.facts else materialize(changed)
 
 
 def _facts(view: DeploymentView, **changes: Any) -> DeploymentView:

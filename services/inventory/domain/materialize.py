@@ -3,6 +3,7 @@ their order): what the API returns and what the database filters and sorts on.""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any, TypeVar
 
 from services.inventory.domain.state import (
@@ -27,11 +28,13 @@ def materialize(view: DeploymentView) -> DeploymentView:
     facts = view.facts
     if facts.erased:
         # Erasure keeps only the id and the fact, whatever came before or comes after.
-        return DeploymentView(deployment_id=view.deployment_id, status=DeploymentStatus.ERASED, facts=Facts(erased=True))
+        return DeploymentView(
+            deployment_id=view.deployment_id, status=DeploymentStatus.ERASED, facts=Facts(erased=True)
+        )
     creation, settings = facts.creation, facts.settings
-    label = _pick(creation, creation.label if creation else "", settings.label)
-    importance = _pick(creation, creation.importance if creation else None, settings.importance)
-    tags = _pick(creation, creation.tags if creation else (), settings.tags)
+    label = _pick(creation, lambda c: c.label, settings.label) or ""
+    importance = _pick(creation, lambda c: c.importance, settings.importance)
+    tags = _pick(creation, lambda c: c.tags, settings.tags) or ()
     access = _access(facts)
     history = _history(facts)
     champion = _champion(facts, history)
@@ -40,7 +43,7 @@ def materialize(view: DeploymentView) -> DeploymentView:
             "created": creation is not None,
             "label": label,
             "label_sort": label.casefold(),
-            "description": _pick(creation, creation.description if creation else "", settings.description),
+            "description": _pick(creation, lambda c: c.description, settings.description) or "",
             "importance": importance,
             "importance_rank": IMPORTANCE_RANK[importance] if importance else -1,
             "status": _status(facts),
@@ -67,18 +70,17 @@ def materialize(view: DeploymentView) -> DeploymentView:
 _ROLE_FIELDS = {"owners": Role.OWNER, "users": Role.USER, "consumers": Role.CONSUMER}
 
 
-def _pick(creation: Creation | None, base: T, later: Stamped[T] | None) -> T:
-    """The creation's value, unless a later-stamped write replaced it."""
+def _pick(creation: Creation | None, base: Callable[[Creation], T], later: Stamped[T] | None) -> T | None:
+    """The creation's value, unless a later-stamped write replaced it; None if neither exists."""
     if later is not None and (creation is None or later.stamp > creation.stamp):
         return later.value
-    return base
+    return base(creation) if creation else None
 
 
 def _status(facts: Facts) -> DeploymentStatus | None:
     if facts.deleted:
         return DeploymentStatus.DELETED  # absorbing: only erasure follows
-    creation = facts.creation
-    return _pick(creation, creation.status if creation else None, facts.settings.status)
+    return _pick(facts.creation, lambda c: c.status, facts.settings.status)
 
 
 def _access(facts: Facts) -> tuple[Access, ...]:

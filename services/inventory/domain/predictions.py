@@ -26,6 +26,7 @@ honoured: counts are not kept per model.
 
 from __future__ import annotations
 
+import bisect
 from collections import defaultdict
 from collections.abc import Iterable
 from datetime import datetime, timedelta
@@ -131,23 +132,65 @@ class Predictions(_Part):
         if count == 0:
             return self  # nothing served: no count, no last time
         observed, predicted_at = utc_ms(observed), utc_ms(predicted_at)
-        newest = max(self.newest_observation or observed, observed)
-        entry = PredictionCount(day=predicted_at.date().isoformat(), observed=observed, count=count, last_at=predicted_at)
-        return _settled([*self.counts, entry], clears, newest)
+        entry = PredictionCount(
+            day=predicted_at.date().isoformat(), observed=observed, count=count, last_at=predicted_at
+        )
+        previous = self.newest_observation
+        newest = max(previous or observed, observed)
+        if previous is None or _hour(newest) != _hour(previous):
+            return _settled([*self.counts, entry], clears, newest)  # buckets may coarsen: redo them all
+        # Same hour of the newest observation, same buckets: only the new count needs placing.
+        key = (entry.day, observation_bucket(observed, newest))
+        if any(clear.covers(*key) for clear in clears):
+            return self.model_copy(update={"newest_observation": newest})
+        counts = list(self.counts)
+        index = bisect.bisect_left(counts, key, key=lambda e: (e.day, e.observed))
+        if index < len(counts) and (counts[index].day, counts[index].observed) == key:
+            merged = counts[index]
+            counts[index] = merged.model_copy(
+                update={"count": merged.count + count, "last_at": max(merged.last_at, predicted_at)}
+            )
+        else:
+            counts.insert(index, entry.model_copy(update={"observed": key[1]}))
+        return Predictions(
+            total=self.total + count,
+            last_at=max(self.last_at or predicted_at, predicted_at),
+            newest_observation=newest,
+            counts=tuple(counts),
+        )
 
     def cleared(self, clears: Iterable[StatisticsClear]) -> Predictions:
         return _settled(self.counts, clears, self.newest_observation)
 
 
+def _hour(moment: datetime) -> datetime:
+    return moment.replace(minute=0, second=0, microsecond=0)
+
+
 def observation_bucket(observed: datetime, newest: datetime) -> datetime:
     """The start of the bucket `observed` falls in, given the newest observation (see module docstring)."""
-    hour = observed.replace(minute=0, second=0, microsecond=0)
-    if hour > newest.replace(minute=0, second=0, microsecond=0) - timedelta(hours=MINUTE_PRECISION_HOURS):
-        return observed.replace(second=0, microsecond=0)
-    day = hour.replace(hour=0)
-    if day > newest.replace(hour=0, minute=0, second=0, microsecond=0) - timedelta(days=HOUR_PRECISION_DAYS):
-        return hour
-    return day
+    return _Buckets(newest)(observed)
+
+
+class _Buckets:
+    """observation_bucket for one newest observation, with its boundaries worked out once."""
+
+    def __init__(self, newest: datetime) -> None:
+        hour = _hour(newest)
+        self.minutes_from = hour - timedelta(hours=MINUTE_PRECISION_HOURS - 1)
+        self.hours_from = hour.replace(hour=0) - timedelta(days=HOUR_PRECISION_DAYS - 1)
+
+    def __call__(self, observed: datetime) -> datetime:
+        # Most counts are already on their bucket's start: skip the (slow) replace then.
+        if observed.second or observed.microsecond:
+            observed = observed.replace(second=0, microsecond=0)
+        if observed >= self.minutes_from:
+            return observed
+        if observed.minute:
+            observed = observed.replace(minute=0)
+        if observed >= self.hours_from or not observed.hour:
+            return observed
+        return observed.replace(hour=0)
 
 
 def _settled(
@@ -157,9 +200,10 @@ def _settled(
     if newest is None:
         return Predictions()
     clears = tuple(clears)
+    bucket = _Buckets(newest)
     groups: dict[tuple[str, datetime], list[PredictionCount]] = defaultdict(list)
     for entry in counts:
-        key = (entry.day, observation_bucket(entry.observed, newest))
+        key = (entry.day, bucket(entry.observed))
         if not any(clear.covers(*key) for clear in clears):
             groups[key].append(entry)
     kept = []

@@ -24,7 +24,8 @@ from shared.contract.messages import Actor, Message
 from shared.domain.decider import Decider
 from shared.messaging.consumer import Inbound, Position
 from shared.messaging.publisher import KafkaPublisher
-from shared.service.commands import CommandHandler, CommandMetrics, Outbox, OutboxSweeper
+from shared.service.commands import CommandHandler, CommandMetrics, Outbox, OutboxSweeper, current_status
+from shared.storage.aggregates import CommandRecord
 from shared.storage.mongo import mongo_client
 from tests.infra import Infra
 from tests.support import created, package
@@ -66,7 +67,7 @@ def kit(
     def die() -> None:
         raise Crash
 
-    sweeper = OutboxSweeper(store.deployments, store.statuses, outbox, grace=timedelta(seconds=30))
+    sweeper = OutboxSweeper(store.deployments, outbox, grace=timedelta(seconds=30))
     handler = CommandHandler(
         service="actions",
         decider=decider,
@@ -78,6 +79,12 @@ def kit(
         before_first_batch=sweeper.swept_at_start,
     )
     return handler, sweeper, publisher
+
+
+async def status(store: ActionsStore, command_id: str) -> CommandRecord:
+    record = await store.statuses.get(command_id)
+    assert record is not None, command_id
+    return await current_status(record, store.deployments)
 
 
 def register(deployment_id: str, command_id: str, user: str = "alice") -> RegisterDeployment:
@@ -92,7 +99,13 @@ def register(deployment_id: str, command_id: str, user: str = "alice") -> Regist
 
 
 def inbound(
-    message: Message, offset: int, *, topic: str = COMMANDS_TOPIC, source: str = "tests", event_id: str | None = None
+    message: Message,
+    offset: int,
+    *,
+    topic: str = COMMANDS_TOPIC,
+    partition: int = 0,
+    source: str = "tests",
+    event_id: str | None = None,
 ) -> Inbound:
     envelope = wrap(
         message,
@@ -100,7 +113,7 @@ def inbound(
         event_id=event_id or getattr(message, "command_id", None) or str(uuid.uuid4()),
         actor="tester",
     )
-    return Inbound(envelope, message, Position(topic, 0, offset))
+    return Inbound(envelope, message, Position(topic, partition, offset))
 
 
 async def test_a_redelivered_batch_publishes_nothing_again(store: ActionsStore) -> None:
@@ -109,8 +122,8 @@ async def test_a_redelivered_batch_publishes_nothing_again(store: ActionsStore) 
     await handler(batch)
     await handler(batch)
     assert [e.id for e in published.sent] == [derived_id("c-1", "0")]
-    record = await store.statuses.get("c-1")
-    assert record is not None and record.status == "completed" and record.event_ids == (derived_id("c-1", "0"),)
+    record = await status(store, "c-1")
+    assert record.status == "completed" and record.event_ids == (derived_id("c-1", "0"),)
 
 
 async def test_a_command_id_sent_again_at_another_offset_runs_once(store: ActionsStore) -> None:
@@ -135,14 +148,17 @@ async def test_the_second_of_two_conflicting_commands_sees_the_first(store: Acti
     rejected = published.sent[1]
     assert rejected.id == derived_id("c-2", "0")
     assert rejected.data["code"] == "already-exists" and "created by alice" in rejected.data["reason"]
-    record = await store.statuses.get("c-2")
-    assert record is not None and (record.status, record.code) == ("rejected", "already-exists")
+    record = await status(store, "c-2")
+    assert (record.status, record.code) == ("rejected", "already-exists")
 
 
 async def test_two_instances_racing_on_one_deployment_decide_one_after_the_other(store: ActionsStore) -> None:
     first, _, published_1 = kit(store)
     second, _, published_2 = kit(store)
-    await asyncio.gather(first([inbound(register("d-1", "c-1"), 0)]), second([inbound(register("d-1", "c-2"), 1)]))
+    # Two partitions: one partition's records are never handled out of order, but a producer with
+    # another partitioner can put one deployment's commands on two, each read by another instance.
+    one, other = inbound(register("d-1", "c-1"), 0, partition=0), inbound(register("d-1", "c-2"), 0, partition=1)
+    await asyncio.gather(first([one]), second([other]))
     # The loser re-decides on the winner's document and may publish the winner's pending event
     # again: the same id, which consumers drop. By id, one creation and one rejection.
     by_id = {e.id: e for e in [*published_1.sent, *published_2.sent]}
@@ -180,8 +196,7 @@ async def test_a_crash_after_the_state_write_leaves_the_events_for_the_sweeper(s
     await restarted([inbound(register("d-1", "c-1"), 0)])  # the redelivered command: it ran already
     assert [e.id for e in published.sent] == [derived_id("c-1", "0")], "published once, by the sweep at start"
     assert await sweeper.sweep() == 0
-    record = await store.statuses.get("c-1")
-    assert record is not None and record.status == "completed"
+    assert (await status(store, "c-1")).status == "completed"
 
 
 async def test_events_a_failed_publish_left_go_out_when_the_batch_is_retried(store: ActionsStore) -> None:
@@ -225,3 +240,15 @@ async def test_a_decide_that_raises_ends_in_a_rejection_not_a_stalled_partition(
     await handler([inbound(register("d-1", "c-1"), 0)])
     assert published.sent[0].data["code"] == "internal-error"
     assert "ZeroDivisionError" in published.sent[0].data["reason"]
+
+
+async def test_outcomes_that_leave_a_full_document_still_answer_and_still_dedupe(store: ActionsStore) -> None:
+    store.deployments.recent_commands = 2
+    handler, _, published = kit(store)
+    await handler([inbound(register("d-1", f"c-{n}"), n) for n in range(4)])
+    document = await store.deployments.load("d-1")
+    assert [o.command_id for o in document.recent] == ["c-2", "c-3"]
+    assert (await store.statuses.get("c-0")) is not None
+    assert ((await status(store, "c-0")).status, (await status(store, "c-1")).code) == ("completed", "already-exists")
+    await handler([inbound(register("d-1", "c-0"), 10)])  # re-sent long after: found in the status collection
+    assert len(published.sent) == 4

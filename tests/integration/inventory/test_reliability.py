@@ -156,6 +156,6 @@ async def test_a_batch_touching_many_existing_deployments_is_written(
     for offset, deployment in enumerate(fleet):
         message = ev.PredictionsRecorded(deployment_id=deployment, count=2, predicted_at=at(5))
         batch.append(Inbound(wrap(message, source="tests"), message, Position("direct", 0, offset)))
-    assert await asyncio.wait_for(store.apply(batch), timeout=30) == len(fleet)
+    assert await asyncio.wait_for(store.apply(batch), timeout=120) == len(fleet)
     assert (await inventory.get("/deployments/summary")).json()["predictions"] == 2 * len(fleet)
     await assert_counters_exact(store.collection.database)

@@ -7,6 +7,7 @@ the orders stores and reloads the state after every event, as the projection sto
 
 from __future__ import annotations
 
+import random
 import string
 from datetime import timedelta
 from typing import Any
@@ -201,16 +202,17 @@ def fold(events: list[Recorded[Message]], *, reload: bool = False) -> dict[str, 
     return view.model_dump(mode="json")
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(events=histories(), data=st.data())
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(events=histories(), shuffler=st.randoms(use_true_random=False))
 def test_every_order_of_the_same_events_folds_to_the_same_state(
-    events: list[Recorded[Message]], data: st.DataObject
+    events: list[Recorded[Message]], shuffler: random.Random
 ) -> None:
     expected = fold(events)
     assert fold(list(reversed(events))) == expected
-    assert fold(data.draw(st.permutations(events)), reload=True) == expected
-    for _ in range(3):
-        assert fold(data.draw(st.permutations(events))) == expected
+    orders = [shuffler.sample(events, len(events)) for _ in range(3)]
+    assert fold(orders[0], reload=True) == expected
+    for order in orders[1:]:
+        assert fold(order) == expected
 
 
 # ---------------------------------------------------------------- what was seen (issue 6)
