@@ -1,4 +1,5 @@
-"""Benchmarks of the services against raw baselines, run in one process on the same data and database.
+"""Benchmarks of the services at fleet size, each figure beside raw baselines measured in the same run.
 
-`python -m bench.inventory --help` lists the sizes; results go to stdout (a table) and bench-results/.
+`python -m bench.inventory --help` lists the options; results go to stdout (markdown tables for the
+README) and to bench-results/ (JSON with every figure, plus the same tables).
 """

@@ -61,7 +61,7 @@ def parse_args(argv: Sequence[str] | None = None) -> Config:
     parser.add_argument("--batch", type=int, default=defaults.consumer.batch_max_records, help="max records a batch")
     parser.add_argument("--partitions", type=int, default=defaults.kafka.topic_partitions, help="partitions per topic")
     parser.add_argument("--query-runs", type=int, default=200, help="measured runs of each query and path, at most")
-    parser.add_argument("--query-min-runs", type=int, default=3, help="measured runs, at least (slow queries)")
+    parser.add_argument("--query-min-runs", type=int, default=1, help="measured runs, at least (slow queries)")
     parser.add_argument("--query-warmup", type=int, default=3, help="unmeasured runs first")
     parser.add_argument("--query-seconds", type=float, default=20.0, help="time budget of each query and path")
     parser.add_argument("--latency-seconds", type=float, default=60.0, help="publishing time at each rate (0: skip)")
@@ -95,12 +95,12 @@ def parse_args(argv: Sequence[str] | None = None) -> Config:
         postgres_required=bool(args.postgres_url) and not args.no_postgres,
         sizes=sizes,
         query_sizes=query_sizes,
-        ingest_events=min(args.ingest_events, 1000) if args.quick else args.ingest_events,
+        ingest_events=min(args.ingest_events, 500) if args.quick else args.ingest_events,
         batch=args.batch,
         partitions=args.partitions,
         query_runs=min(args.query_runs, 50) if args.quick else args.query_runs,
         query_min_runs=args.query_min_runs,
-        query_warmup=args.query_warmup,
+        query_warmup=min(args.query_warmup, 1) if args.quick else args.query_warmup,
         query_seconds=min(args.query_seconds, 2.0) if args.quick else args.query_seconds,
         latency_seconds=min(args.latency_seconds, 5.0) if args.quick else args.latency_seconds,
         latency_rates=tuple(float(r) for r in args.latency_rates.split(",") if r.strip()),

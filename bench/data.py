@@ -270,12 +270,12 @@ def prepare_chunk(start: int, count: int, seed: int, extra: Document, contribute
     return PreparedChunk(
         [bson.encode(d) for d in documents],
         [(d["_id"], json_text(d)) for d in documents],
-        [d["_id"] for d in documents if _visible_to_caller(d)],
+        [d["_id"] for d in documents if visible_to_caller(d)],
         transitions,
     )
 
 
-def _visible_to_caller(document: Document) -> bool:
+def visible_to_caller(document: Document) -> bool:
     # A first cut only: the query phase keeps the ids the app itself answers (HTTP 200) for CALLER.
     listed = document.get("created") and document.get("status") not in ("deleted", "erased")
     holders = set(document.get("owners") or ()) | set(document.get("users") or ())

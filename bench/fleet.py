@@ -67,7 +67,7 @@ class Fleet:
             differing = sorted(k for k in as_stored.keys() | written.keys() if as_stored.get(k) != written.get(k))
             raise LayoutMismatch(f"generated deployment 0 differs from the store's in {differing}")
         self.sample, self.size = written, 1
-        if data._visible_to_caller(written):
+        if data.visible_to_caller(written):
             self.visible.append(written["_id"])
         if self.floor is not None:
             await self.floor.copy(self.store.collection.name, [(written["_id"], data.json_text(written))])

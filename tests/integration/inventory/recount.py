@@ -63,4 +63,5 @@ async def counted(db: AsyncDatabase[Document], caller: Caller, collection: str =
 async def assert_counters_exact(db: AsyncDatabase[Document], collection: str = COLLECTION) -> None:
     for name, caller in CALLERS.items():
         expected = await recount(db, caller, collection)
-        assert await counted(db, caller, collection) == expected, f"summary of {name}"
+        got = await counted(db, caller, collection)
+        assert got == expected, f"summary of {name}: counted {got}, recounted {expected}"

@@ -1,6 +1,7 @@
 """The database goes away mid-stream and comes back: the consumer keeps retrying its batch, then
-catches up with nothing lost and nothing counted twice. Uses a private FerretDB so that stopping it
-disturbs no one else; needs the locally built binary."""
+catches up with nothing lost and nothing counted twice, and with summary counters equal to a
+recount. Uses a private FerretDB so that stopping it disturbs no one else; needs the locally built
+binary."""
 
 from __future__ import annotations
 
@@ -8,14 +9,18 @@ import signal
 import socket
 import subprocess
 from collections.abc import Iterator
+from datetime import datetime
 from pathlib import Path
 
 import pytest
 
 from shared.contract import events as ev
+from shared.contract.events.values import PrincipalType, Role
+from shared.contract.messages import Message
 from shared.service.settings import MongoSettings
 from tests.fixtures.inventory import running_inventory, settings_for
 from tests.infra import ROOT, Infra
+from tests.integration.inventory.recount import assert_counters_exact
 from tests.support import Publisher, at, created, eventually
 
 BINARY = ROOT / ".local" / "bin" / "lifecycle-ferretdb"
@@ -84,14 +89,14 @@ async def test_a_database_outage_delays_but_does_not_lose_or_double_events(
 
         await eventually(listed, within=60)
         database.kill()
-        await publisher.emit_many(
-            namespace,
-            [
-                (ev.PredictionsRecorded(deployment_id=d, count=k, predicted_at=at(k)), None)
-                for d in fleet
-                for k in (1, 2, 3)
-            ],
-        )
+        during: list[tuple[Message, datetime | None]] = [
+            (ev.PredictionsRecorded(deployment_id=d, count=k, predicted_at=at(k)), None)
+            for d in fleet
+            for k in (1, 2, 3)
+        ]
+        during += [(share(d), at(1)) for d in fleet[::2]]
+        during += [(ev.DeploymentDeactivated(deployment_id=fleet[1]), at(2)), (drift(fleet[2]), at(2))]
+        await publisher.emit_many(namespace, during)
         await eventually(lambda: _failed_batches(inventory.app), within=30)
         database.start()
 
@@ -101,6 +106,17 @@ async def test_a_database_outage_delays_but_does_not_lose_or_double_events(
             assert {d["id"]: d["predictions"]["total"] for d in response.json()["data"]} == dict.fromkeys(fleet, 6)
 
         await eventually(caught_up, within=90, interval=0.5)
+        db = inventory.app.state.store.collection.database
+        await eventually(lambda: assert_counters_exact(db), within=30, interval=0.5)
+
+
+def share(deployment: str) -> ev.DeploymentShared:
+    group = PrincipalType.GROUP
+    return ev.DeploymentShared(deployment_id=deployment, principal="ml-team", principal_type=group, role=Role.USER)
+
+
+def drift(deployment: str) -> ev.DriftDetected:
+    return ev.DriftDetected(deployment_id=deployment, status="failing")
 
 
 async def _failed_batches(app: object) -> None:

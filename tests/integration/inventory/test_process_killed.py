@@ -1,5 +1,6 @@
-"""The inventory process is killed with SIGKILL mid-stream and restarted: nothing is lost and no
-prediction is counted twice."""
+"""The inventory process is killed with SIGKILL mid-stream and restarted: nothing is lost, no
+prediction is counted twice, and the summary counters equal a recount of the documents for every
+kind of caller."""
 
 from __future__ import annotations
 
@@ -15,8 +16,11 @@ import httpx
 import pytest
 
 from shared.contract import events as ev
+from shared.contract.events.values import PrincipalType, Role
 from shared.contract.messages import Message
+from shared.storage.mongo import mongo_client
 from tests.infra import ROOT, Infra
+from tests.integration.inventory.recount import assert_counters_exact
 from tests.support import Publisher, at, created, eventually
 
 DEPLOYMENTS = [f"kill-{n}" for n in range(10)]
@@ -73,6 +77,15 @@ def service(infra: Infra, namespace: str, tmp_path: Path) -> Iterator[tuple[Serv
     process = ServiceProcess(env, tmp_path / "inventory.log")
     yield process, f"http://127.0.0.1:{port}"
     process.stop()
+    subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            f"import pymongo; pymongo.MongoClient({infra.mongo_url!r}).drop_database('inv_{namespace}')",
+        ],
+        check=False,
+        timeout=60,
+    )
 
 
 async def totals(http: httpx.AsyncClient) -> dict[str, int]:
@@ -81,8 +94,30 @@ async def totals(http: httpx.AsyncClient) -> dict[str, int]:
     return {d["id"]: d["predictions"]["total"] for d in response.json()["data"]}
 
 
+def history() -> list[tuple[Message, object]]:
+    """Creations with owners, group and consumer shares, then predictions with a deactivation and
+    health reports among them."""
+    items: list[tuple[Message, object]] = []
+    for n, deployment in enumerate(DEPLOYMENTS):
+        items.append((created(deployment, owners=("bob",) if n % 3 == 1 else ()), at(0)))
+        if n % 3 == 0:
+            group = ev.DeploymentShared(
+                deployment_id=deployment, principal="ml-team", principal_type=PrincipalType.GROUP, role=Role.USER
+            )
+            items.append((group, at(0.5)))
+        if n % 4 == 0:
+            items.append((ev.DeploymentShared(deployment_id=deployment, principal="dave", role=Role.CONSUMER), at(0.6)))
+    for k in range(PER_DEPLOYMENT):
+        items += [(ev.PredictionsRecorded(deployment_id=d, count=1, predicted_at=at(k)), None) for d in DEPLOYMENTS]
+        if k == PER_DEPLOYMENT // 3:
+            items.append((ev.DeploymentDeactivated(deployment_id=DEPLOYMENTS[5]), at(k)))
+        if k == PER_DEPLOYMENT // 2:
+            items += [(ev.DriftDetected(deployment_id=d, status="failing"), at(k)) for d in DEPLOYMENTS[::2]]
+    return items
+
+
 async def test_killed_mid_stream_then_restarted_counts_every_prediction_once(
-    service: tuple[ServiceProcess, str], publisher: Publisher, namespace: str
+    service: tuple[ServiceProcess, str], publisher: Publisher, namespace: str, infra: Infra
 ) -> None:
     process, url = service
     process.start()
@@ -96,10 +131,7 @@ async def test_killed_mid_stream_then_restarted_counts_every_prediction_once(
             assert response.status_code == 200, response.text
 
         await eventually(ready, within=60, interval=0.25)
-        items: list[tuple[Message, object]] = [(created(d), at(0)) for d in DEPLOYMENTS]
-        for k in range(PER_DEPLOYMENT):
-            items += [(ev.PredictionsRecorded(deployment_id=d, count=1, predicted_at=at(k)), None) for d in DEPLOYMENTS]
-        await publisher.emit_many(namespace, items)  # type: ignore[arg-type]
+        await publisher.emit_many(namespace, history())  # type: ignore[arg-type]
 
         async def partly_applied() -> None:
             assert 0 < sum((await totals(http)).values()) < PER_DEPLOYMENT * len(DEPLOYMENTS)
@@ -113,3 +145,9 @@ async def test_killed_mid_stream_then_restarted_counts_every_prediction_once(
             assert await totals(http) == dict.fromkeys(DEPLOYMENTS, PER_DEPLOYMENT)
 
         await eventually(complete, within=120, interval=0.5)
+
+    client = mongo_client(infra.mongo_url)
+    try:
+        await eventually(lambda: assert_counters_exact(client[f"inv_{namespace}"]), within=60, interval=0.5)
+    finally:
+        await client.close()

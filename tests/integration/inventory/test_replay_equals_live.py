@@ -46,116 +46,128 @@ EVENTS_PER_DEPLOYMENT = 60
 BOOKKEEPING = ("_rev", "_applied", "_counting")
 
 
+class Draw:
+    """Random events of one deployment, at times drawn from a small set (so many are equal)."""
+
+    def __init__(self, rng: random.Random, instants: list[datetime], deployment_id: str) -> None:
+        self.rng, self.instants, self.d = rng, instants, deployment_id
+        self.runs = [f"{deployment_id}-run-{k}" for k in range(3)]
+
+    def when(self) -> datetime:
+        return self.rng.choice(self.instants)
+
+    def pick(self, *choices: Any) -> Any:
+        return self.rng.choice(choices)
+
+    def any_event(self) -> Message:
+        builders = [
+            (40, self.predictions),
+            (12, self.health),
+            (6, self.status),
+            (4, self.settings),
+            (3, self.importance),
+            (4, self.share),
+            (2, self.revoke),
+            (2, self.clear),
+            (3, self.replace),
+            (3, self.challenger),
+            (3, self.run_started),
+            (4, self.run_update),
+            (0.5, lambda: ev.DeploymentDeleted(deployment_id=self.d)),
+        ]
+        build = self.rng.choices([b for _, b in builders], weights=[w for w, _ in builders])[0]
+        return build()
+
+    def predictions(self) -> Message:
+        return ev.PredictionsRecorded(deployment_id=self.d, count=self.rng.randint(0, 50), predicted_at=self.when())
+
+    def health(self) -> Message:
+        kind = self.pick(ev.ServiceHealthChanged, ev.DriftDetected, ev.FairnessChanged, ev.AccuracyChanged)
+        status = self.pick("passing", "warning", "failing")
+        return kind(deployment_id=self.d, status=status, window=HealthWindow(start=self.when()))  # type: ignore[no-any-return]
+
+    def status(self) -> Message:
+        kind = self.pick(ev.DeploymentActivated, ev.DeploymentDeactivated, ev.DeploymentErrored)
+        return kind(deployment_id=self.d)  # type: ignore[no-any-return]
+
+    def settings(self) -> Message:
+        return ev.DeploymentSettingsChanged(
+            deployment_id=self.d,
+            label=self.pick(None, f"Renamed {self.d}"),
+            description=self.pick(None, "", "new words"),
+            tags=self.pick(None, (), (Tag(name="env", value="prod"),)),
+        )
+
+    def importance(self) -> Message:
+        return ev.DeploymentImportanceChanged(deployment_id=self.d, importance=self.pick(*Importance))
+
+    def share(self) -> Message:
+        return ev.DeploymentShared(
+            deployment_id=self.d,
+            principal=self.pick(*PRINCIPALS),
+            principal_type=self.pick(*PrincipalType),
+            role=self.pick(*Role),
+        )
+
+    def revoke(self) -> Message:
+        return ev.DeploymentAccessRevoked(deployment_id=self.d, principal=self.pick(*PRINCIPALS))
+
+    def clear(self) -> Message:
+        ranges: tuple[dict[str, datetime], ...] = ({}, {"start": self.when(), "end": self.when()}, {"end": self.when()})
+        return ev.DeploymentStatisticsCleared(deployment_id=self.d, **self.pick(*ranges))
+
+    def replace(self) -> Message:
+        return ev.ModelReplaced(
+            deployment_id=self.d,
+            model_package=package(self.pick("pkg-2", "pkg-3")),
+            reason=self.pick(*ReplacementReason),
+        )
+
+    def challenger(self) -> Message:
+        challenger_id = self.pick("c1", "c2")
+        if self.rng.random() < 0.3:
+            return ev.ChallengerRemoved(deployment_id=self.d, challenger_id=challenger_id)
+        return ev.ChallengerAdded(deployment_id=self.d, challenger_id=challenger_id, model_package=package("pkg-c"))
+
+    def run_started(self) -> Message:
+        return ev.RetrainingRunStarted(
+            deployment_id=self.d,
+            run_id=self.pick(*self.runs),
+            policy_id="p1",
+            trigger=self.pick(*TriggerType),
+            started_at=self.when(),
+        )
+
+    def run_update(self) -> Message:
+        run_id, d = self.pick(*self.runs), self.d
+        return self.pick(  # type: ignore[no-any-return]
+            ev.RetrainingRunStepChanged(deployment_id=d, run_id=run_id, step=self.pick("training", "replacing")),
+            ev.RetrainingRunSucceeded(deployment_id=d, run_id=run_id, finished_at=self.when(), model_package_id="p9"),
+            ev.RetrainingRunFailed(deployment_id=d, run_id=run_id, finished_at=self.when(), error="x"),
+            ev.RetrainingRunCanceled(deployment_id=d, run_id=run_id, finished_at=self.when()),
+        )
+
+
+PRINCIPALS = ("alice", "bob", "carol", "ml-team")
+
+
 def stream(rng: random.Random, now: datetime) -> list[tuple[Message, datetime]]:
-    """Every event type, for DEPLOYMENTS deployments, at times drawn from a small set over ten days
-    (so many are equal), with a few clusters within minutes and hours of each other."""
+    """Every event type for DEPLOYMENTS deployments over ten days, with clusters within minutes and
+    hours of each other (prediction buckets of every precision), shuffled."""
     instants = sorted(
-        {now - timedelta(days=rng.uniform(0, 10)) for _ in range(300)}
-        | {now - timedelta(minutes=rng.uniform(0, 150)) for _ in range(100)}
+        {(now - timedelta(days=rng.uniform(0, 10))).replace(microsecond=0) for _ in range(300)}
+        | {(now - timedelta(minutes=rng.uniform(0, 150))).replace(microsecond=0) for _ in range(100)}
     )
-    instants = [moment.replace(microsecond=0) for moment in instants]
-
-    def when() -> datetime:
-        return rng.choice(instants)
-
     items: list[tuple[Message, datetime]] = []
     for n in range(DEPLOYMENTS):
-        d = f"replay-{n:02d}"
-        runs = [f"{d}-run-{k}" for k in range(3)]
-        principals = ["alice", "bob", "carol", "ml-team"]
-        kinds: list[tuple[float, Any]] = [
-            (40, lambda: ev.PredictionsRecorded(deployment_id=d, count=rng.randint(0, 50), predicted_at=when())),
-            (
-                12,
-                lambda: rng.choice([ev.ServiceHealthChanged, ev.DriftDetected, ev.FairnessChanged, ev.AccuracyChanged])(
-                    deployment_id=d,
-                    status=rng.choice(["passing", "warning", "failing"]),
-                    window=HealthWindow(start=when()),
-                ),
-            ),
-            (
-                6,
-                lambda: rng.choice(
-                    [
-                        ev.DeploymentActivated(deployment_id=d),
-                        ev.DeploymentDeactivated(deployment_id=d),
-                        ev.DeploymentErrored(deployment_id=d, message="down"),
-                    ]
-                ),
-            ),
-            (
-                4,
-                lambda: ev.DeploymentSettingsChanged(
-                    deployment_id=d,
-                    label=rng.choice([None, f"Renamed {d}"]),
-                    description=rng.choice([None, "", "new words"]),
-                    tags=rng.choice([None, (), (Tag(name="env", value="prod"),)]),
-                ),
-            ),
-            (3, lambda: ev.DeploymentImportanceChanged(deployment_id=d, importance=rng.choice(list(Importance)))),
-            (
-                4,
-                lambda: ev.DeploymentShared(
-                    deployment_id=d,
-                    principal=rng.choice(principals),
-                    principal_type=rng.choice(list(PrincipalType)),
-                    role=rng.choice(list(Role)),
-                ),
-            ),
-            (2, lambda: ev.DeploymentAccessRevoked(deployment_id=d, principal=rng.choice(principals))),
-            (
-                2,
-                lambda: ev.DeploymentStatisticsCleared(
-                    deployment_id=d, **rng.choice([{}, {"start": when(), "end": when()}, {"end": when()}])
-                ),
-            ),
-            (
-                3,
-                lambda: ev.ModelReplaced(
-                    deployment_id=d,
-                    model_package=package(rng.choice(["pkg-2", "pkg-3"])),
-                    reason=rng.choice(list(ReplacementReason)),
-                ),
-            ),
-            (
-                2,
-                lambda: ev.ChallengerAdded(
-                    deployment_id=d, challenger_id=rng.choice(["c1", "c2"]), model_package=package("pkg-c")
-                ),
-            ),
-            (1, lambda: ev.ChallengerRemoved(deployment_id=d, challenger_id=rng.choice(["c1", "c2"]))),
-            (
-                3,
-                lambda: ev.RetrainingRunStarted(
-                    deployment_id=d,
-                    run_id=rng.choice(runs),
-                    policy_id="p1",
-                    trigger=rng.choice(list(TriggerType)),
-                    started_at=when(),
-                ),
-            ),
-            (2, lambda: ev.RetrainingRunStepChanged(deployment_id=d, run_id=rng.choice(runs), step="training")),
-            (
-                2,
-                lambda: rng.choice(
-                    [
-                        ev.RetrainingRunSucceeded(deployment_id=d, run_id=rng.choice(runs), finished_at=when()),
-                        ev.RetrainingRunFailed(deployment_id=d, run_id=rng.choice(runs), finished_at=when(), error="x"),
-                        ev.RetrainingRunCanceled(deployment_id=d, run_id=rng.choice(runs), finished_at=when()),
-                    ]
-                ),
-            ),
-            (0.5, lambda: ev.DeploymentDeleted(deployment_id=d)),
-        ]
-        weights = [weight for weight, _ in kinds]
-        items.append((created(d, importance=rng.choice(list(Importance)), created_at=when()), when()))
+        draw = Draw(rng, instants, f"replay-{n:02d}")
+        items.append((created(draw.d, importance=draw.pick(*Importance), created_at=draw.when()), draw.when()))
         if rng.random() < 0.1:  # created twice: a producer bug the fold must settle the same way
-            items.append((created(d, label=f"Again {d}", status=DeploymentStatus.INACTIVE), when()))
-        for _ in range(EVENTS_PER_DEPLOYMENT):
-            make = rng.choices([make for _, make in kinds], weights=weights)[0]
-            items.append((make(), when()))
+            again = created(draw.d, label=f"Again {draw.d}", status=DeploymentStatus.INACTIVE)
+            items.append((again, draw.when()))
+        items += [(draw.any_event(), draw.when()) for _ in range(EVENTS_PER_DEPLOYMENT)]
         if n % 17 == 0:
-            items.append((ev.DeploymentErased(deployment_id=d), when()))
+            items.append((ev.DeploymentErased(deployment_id=draw.d), draw.when()))
     rng.shuffle(items)
     return items
 
@@ -173,20 +185,19 @@ async def produce(publisher: Publisher, namespace: str, items: list[tuple[Messag
         value, headers = to_structured(envelope)
         topic = topics.for_stream(message.stream)
         partitions = sorted(await producer.partitions_for(topic))
-        key = envelope.subject.encode()
+        key: bytes | None = envelope.subject.encode()
+        partition: int | None = None  # None: the producer's partitioner (murmur2) decides
         roll = rng.random()
         if roll < 0.7:
-            route, send = "keyed", {"key": key}
+            route = "keyed"
         elif roll < 0.85:
+            assert key is not None
             right = partition_for(key, len(partitions))
-            route, send = (
-                "wrong-partition",
-                {"key": key, "partition": rng.choice([p for p in partitions if p != right])},
-            )
+            route, partition = "wrong-partition", rng.choice([p for p in partitions if p != right])
         else:
-            route, send = "no-key", {"key": None, "partition": rng.choice(partitions)}
+            route, key, partition = "no-key", None, rng.choice(partitions)
         routes[route] += 1
-        futures.append(await producer.send(topic, value=value, headers=headers, **send))
+        futures.append(await producer.send(topic, value=value, key=key, partition=partition, headers=headers))
     await asyncio.gather(*futures)
     return routes
 

@@ -92,11 +92,13 @@ class MemoryCollection:
                 self.documents[document["_id"]] = copy.deepcopy(document)
                 inserted += 1
             elif isinstance(operation, ReplaceOne):
-                current = self.documents.get(operation._filter["_id"])
-                if current is not None and _matches(current, operation._filter):
-                    self.documents[current["_id"]] = copy.deepcopy(operation._doc)
+                filter: Document = dict(operation._filter)
+                current = self.documents.get(filter["_id"])
+                if current is not None and _matches(current, filter):
+                    self.documents[current["_id"]] = copy.deepcopy(dict(operation._doc))
                     matched += 1
             elif isinstance(operation, UpdateOne):
+                update: Document = dict(operation._doc)  # type: ignore[arg-type]
                 key = operation._filter["_id"]
                 current = self.documents.get(key)
                 if current is None:
@@ -106,7 +108,7 @@ class MemoryCollection:
                     upserted += 1
                 else:
                     matched += 1
-                for field, spec in operation._doc["$addToSet"].items():
+                for field, spec in update["$addToSet"].items():
                     values = current.setdefault(field, [])
                     values.extend(value for value in spec["$each"] if value not in values)
             else:
