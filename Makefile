@@ -67,7 +67,7 @@ lint: venv ## ruff and mypy
 schemas: venv ## Regenerate schemas/ from the event models
 	$(PY) -m shared.contract.schemas
 
-bench: infra-up ## Benchmarks against raw baselines (results in bench-results/)
+bench: infra-up ## Benchmarks at fleet size beside raw baselines, into bench-results/ (smoke run: python -m bench.inventory --quick)
 	$(PY) -m bench.inventory
 
 clean: down ## Stop everything and delete local data (keeps downloaded jars and the FerretDB binary)

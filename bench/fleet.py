@@ -44,7 +44,7 @@ class Fleet:
         self.visible: list[str] = []  # deployment ids the benchmark's caller may read
         self.sample: Document = {}  # deployment 0 as the store wrote it
         self.extra: Document = {}
-        self.load_seconds: dict[int, float] = {}
+        self.load_seconds: dict[int, dict[str, float]] = {}
         self._pool = ProcessPoolExecutor(cfg.load_workers, mp_context=multiprocessing.get_context("spawn"))
 
     async def start(self, namespace: str) -> None:
@@ -74,27 +74,41 @@ class Fleet:
 
     async def grow_to(self, target: int) -> None:
         started, loop = time.perf_counter(), asyncio.get_running_loop()
+        split = {"waiting_for_workers": 0.0, "inserting": 0.0, "summary_counters": 0.0}
         window = 2 * self.cfg.load_workers  # chunks prepared ahead of the inserts
         contribute = self.store.projection.contribute
         pending: deque[asyncio.Future[data.PreparedChunk]] = deque()
         transitions: list[Document] = []
+
+        async def insert_next() -> None:
+            mark = time.perf_counter()
+            chunk = await pending.popleft()
+            split["waiting_for_workers"] += time.perf_counter() - mark
+            mark = time.perf_counter()
+            await self._insert(chunk)
+            split["inserting"] += time.perf_counter() - mark
+            transitions.extend(chunk.transitions)
+
         for first in range(self.size, target, CHUNK):
-            count = min(CHUNK, target - first)
-            args = (first, count, self.cfg.seed, self.extra, contribute)
+            args = (first, min(CHUNK, target - first), self.cfg.seed, self.extra, contribute)
             pending.append(loop.run_in_executor(self._pool, data.prepare_chunk, *args))
             if len(pending) >= window:
-                transitions += await self._insert(await pending.popleft())
+                await insert_next()
         while pending:
-            transitions += await self._insert(await pending.popleft())
+            await insert_next()
         # The summary counters, by the store's own counting code, as if one batch had created them all.
+        mark = time.perf_counter()
         await self.store.counters.settle([{COUNTING: transitions}], {data.LOAD_SOURCE: (self.size, target - 1)})
+        split["summary_counters"] = time.perf_counter() - mark
         if self.floor is not None:
             await self.floor.analyze()
-        self.load_seconds[target] = round(time.perf_counter() - started, 1)
-        say(f"fleet: {target:,} deployments ({target - self.size:,} loaded in {self.load_seconds[target]}s)")
+        seconds = time.perf_counter() - started
+        self.load_seconds[target] = {"total": round(seconds, 1), **{k: round(v, 1) for k, v in split.items()}}
+        parts = ", ".join(f"{key} {value:.1f}s" for key, value in split.items())
+        say(f"fleet: {target:,} deployments ({target - self.size:,} loaded in {seconds:.1f}s: {parts})")
         self.size = target
 
-    async def _insert(self, chunk: data.PreparedChunk) -> list[Document]:
+    async def _insert(self, chunk: data.PreparedChunk) -> None:
         documents = [RawBSONDocument(raw) for raw in chunk.bson_documents]
         step = -(-len(documents) // _INSERT_PARTS)
         parts = [documents[i : i + step] for i in range(0, len(documents), step)]
@@ -104,7 +118,6 @@ class Fleet:
         else:
             await asyncio.gather(*writes)
         self.visible += chunk.visible
-        return chunk.transitions
 
     def close(self) -> None:
         self._pool.shutdown(cancel_futures=True)

@@ -15,15 +15,13 @@ from services.actions.entrypoints.http import command_api
 from services.actions.entrypoints.subscribers import actions_registry, subscribe_commands
 from services.actions.settings import ActionsSettings
 from shared.messaging.dead_letters import LEDGER_COLLECTION, DeadLetters, MongoLedger
+from shared.service.command_api import CommandGateway, bearer_actor, command_status_router
 from shared.service.commands import (
     KILL_AFTER_STATE_WRITE,
-    CommandGateway,
     CommandHandler,
     CommandMetrics,
     Outbox,
     OutboxSweeper,
-    bearer_actor,
-    command_status_router,
     utc_now,
 )
 from shared.service.logging import get_logger

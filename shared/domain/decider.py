@@ -52,6 +52,9 @@ class Decider(Generic[S, C]):
     """Events it does not track leave the state as it was."""
     commands: tuple[type[C], ...]
     """The command types `decide` accepts; anything else sent to the service is rejected as unknown."""
+    folds: tuple[type[Event], ...] = ()
+    """The event types `evolve` reacts to, so the handler need not load a state for any other;
+    empty means every type."""
 
     def __post_init__(self) -> None:
         if not self.state_type.model_config.get("frozen"):
@@ -59,6 +62,9 @@ class Decider(Generic[S, C]):
 
     def handles(self, command: Command) -> bool:
         return isinstance(command, self.commands)
+
+    def reacts_to(self, event: Event) -> bool:
+        return not self.folds or isinstance(event, self.folds)
 
     def fold(self, state: S, events: Iterable[Recorded[Event]]) -> S:
         for event in events:

@@ -21,6 +21,7 @@ from pymongo.errors import BulkWriteError
 
 from shared.contract.envelope import Headers, InvalidMessage, derived_id
 from shared.service.logging import bound, get_logger
+from shared.storage.backend import FERRETDB_WRITES_PER_COMMAND
 from shared.storage.mongo import Document
 
 log = get_logger(__name__)
@@ -28,7 +29,7 @@ log = get_logger(__name__)
 Record: TypeAlias = "ConsumerRecord[bytes, bytes]"
 LEDGER_COLLECTION = "dead_letter_ledger"
 _DUPLICATE_KEY = 11000
-_WRITES_PER_COMMAND = 50  # FerretDB v1 hangs on update commands matching ~100 documents
+_WRITES_PER_COMMAND = FERRETDB_WRITES_PER_COMMAND  # FerretDB v1 hangs on update commands matching ~100 documents
 
 
 class Header:

@@ -14,41 +14,32 @@ in order (one deployment strictly sequential, different deployments in parallel)
 
 A crash after 4 leaves the events in the outbox: the sweeper (at start, then periodically) publishes
 them under the same ids, and consumers drop any copy. FerretDB v1 has no transactions; nothing here
-needs one.
-
-No `from __future__ import annotations`: FastAPI evaluates the route annotations below, which name
-dependencies local to their factories.
+needs one. The HTTP side (202, `GET /commands/{id}`) is shared.service.command_api.
 """
+
+from __future__ import annotations
 
 import asyncio
 import dataclasses
-import hashlib
-import re
-import uuid
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime, timedelta
-from typing import Annotated, Any, Generic, Literal, TypeVar, cast
+from typing import Any, Generic, Literal, TypeVar, cast
 
-import orjson
-from fastapi import APIRouter, Depends, Header, HTTPException
-from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from prometheus_client import CollectorRegistry, Counter
 from pydantic import BaseModel, Field
 
 from shared.contract.envelope import Envelope, derived_id, wrap
 from shared.contract.events.commands import CommandRejected
-from shared.contract.messages import Actor, Command, Event, MessageRegistry
+from shared.contract.messages import Command, Event, MessageRegistry
 from shared.domain.decider import C, Decider, Rejection
 from shared.domain.recorded import Recorded
 from shared.messaging.consumer import Inbound
 from shared.messaging.publisher import KafkaPublisher
 from shared.service.logging import bound, get_logger
-from shared.service.settings import ApiUser, Part
+from shared.service.settings import Part
 from shared.storage.aggregates import (
     Aggregate,
     AggregateStore,
-    CommandRecord,
-    CommandStatus,
     CommandStatuses,
     Outcome,
     RevisionConflict,
@@ -126,7 +117,7 @@ class _Step(Generic[S]):
     aggregate: Aggregate[S]
     changed: bool
     outcomes: list[Outcome]
-    """Outcomes to record: of the commands decided now, and of re-sent or redelivered ones (a repair)."""
+    """Outcomes to make findable by id: of the commands decided now, and of re-sent or redelivered ones."""
     decided: list[Outcome]
     """Of the commands decided now only."""
     evicted: list[Outcome]
@@ -168,7 +159,8 @@ class CommandHandler(Generic[S, C]):
             await self.before_first_batch()
         by_deployment: dict[str, list[Inbound]] = {}
         for inbound in batch:
-            by_deployment.setdefault(inbound.envelope.subject, []).append(inbound)
+            if self._concerns_the_state(inbound):
+                by_deployment.setdefault(inbound.envelope.subject, []).append(inbound)
         results = await asyncio.gather(
             *(self._deployment(subject, items) for subject, items in by_deployment.items()), return_exceptions=True
         )
@@ -178,6 +170,16 @@ class CommandHandler(Generic[S, C]):
         for result in results:
             if isinstance(result, BaseException):
                 raise result  # the others are written; the consumer retries or isolates this one
+
+    def _concerns_the_state(self, inbound: Inbound) -> bool:
+        """Commands do; events only if the decider reacts to them and they are not this service's own
+        (folded when they were decided), so the events every command sends back cost no read."""
+        message = inbound.message
+        if isinstance(message, Command):
+            return True
+        return (
+            isinstance(message, Event) and inbound.envelope.source != self.service and self.decider.reacts_to(message)
+        )
 
     async def _deployment(self, subject: str, items: Sequence[Inbound]) -> _Step[S]:
         async with self._parallel:
@@ -234,7 +236,7 @@ class CommandHandler(Generic[S, C]):
                 outcomes.append(outcome)
                 decided.append(outcome)
                 changed = True
-            elif isinstance(message, Event) and not redelivered and inbound.envelope.source != self.service:
+            elif isinstance(message, Event) and not redelivered:
                 evolved = self.decider.evolve(state, cast(Recorded[Event], inbound.recorded))
                 changed = changed or evolved != state
                 state = evolved
@@ -379,167 +381,3 @@ class OutboxSweeper:
         if swept:
             log.warning("published events a crash left pending", events=swept)
         return swept
-
-
-# --- HTTP ---------------------------------------------------------------------------------------------
-
-_KEY = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$")
-KEY_HELP = "1-128 characters: letters, digits and . _ : - (not first)"
-
-
-class Accepted(BaseModel):
-    """A command was accepted: it runs in the background; follow `status_url`."""
-
-    command_id: str
-    deployment_id: str
-    status: CommandStatus
-    status_url: str
-
-
-class CommandStatusOut(BaseModel):
-    command_id: str
-    command_type: str
-    deployment_id: str
-    status: CommandStatus
-    code: str | None = None
-    reason: str | None = None
-    event_ids: list[str]
-    accepted_at: datetime
-    decided_at: datetime | None = None
-
-
-class IdempotencyConflict(ValueError):
-    """The command id was used before for another command."""
-
-
-def bearer_actor(tokens: dict[str, ApiUser]) -> Callable[..., Actor]:
-    """A FastAPI dependency: the Actor of a known bearer token, else 401."""
-    bearer = HTTPBearer(auto_error=False)
-
-    def actor(credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]) -> Actor:
-        user = tokens.get(credentials.credentials) if credentials else None
-        if user is None:
-            raise HTTPException(401, "missing or unknown bearer token", headers={"WWW-Authenticate": "Bearer"})
-        return Actor(user=user.user, groups=user.groups, admin=user.admin)
-
-    return actor
-
-
-IdempotencyKey = Annotated[
-    str | None,
-    Header(
-        alias="Idempotency-Key",
-        description=f"Your id for this command ({KEY_HELP}); sending it again runs the command once",
-    ),
-]
-CorrelationId = Annotated[str | None, Header(alias="X-Correlation-Id", max_length=128)]
-
-
-def command_id_from(idempotency_key: str | None) -> str:
-    if idempotency_key is None:
-        return str(uuid.uuid4())
-    if not _KEY.match(idempotency_key):
-        raise HTTPException(400, f"Idempotency-Key must be {KEY_HELP}")
-    return idempotency_key
-
-
-async def current_status(record: CommandRecord, store: AggregateStore[Any]) -> CommandRecord:
-    """The record with its outcome: the status collection says `accepted` until an outcome leaves the
-    deployment's document, so an undecided-looking record is completed from there."""
-    if record.status != "accepted":
-        return record
-    outcome = (await store.load(record.deployment_id)).outcome(record.command_id)
-    if outcome is None:
-        return record
-    decided = {
-        "status": outcome.status,
-        "event_ids": outcome.event_ids,
-        "code": outcome.code,
-        "reason": outcome.reason,
-        "decided_at": outcome.decided_at,
-    }
-    return record.model_copy(update=decided)
-
-
-class CommandGateway:
-    """Accepts commands at the edge: records them, publishes them to their topic."""
-
-    def __init__(
-        self,
-        publisher: KafkaPublisher,
-        statuses: CommandStatuses,
-        store: AggregateStore[Any],
-        clock: Clock = utc_now,
-    ) -> None:
-        self.publisher = publisher
-        self.statuses = statuses
-        self.store = store
-        self.clock = clock
-
-    async def submit(self, command: Command, *, correlation_id: str | None = None) -> Accepted:
-        record = CommandRecord(
-            command_id=command.command_id,
-            command_type=command.type_name,
-            deployment_id=command.deployment_id,
-            status="accepted",
-            issued_by=command.actor.user,
-            fingerprint=_fingerprint(command),
-            accepted_at=self.clock(),
-        )
-        known = await self.statuses.accept(record)
-        if known is not None:
-            if not _same_command(known, record):
-                raise IdempotencyConflict(f"command id {command.command_id!r} was already used for another command")
-            known = await current_status(known, self.store)
-        if known is None or known.status == "accepted":
-            # Published again when still undecided: the first publish may not have happened, and the
-            # handler runs a command id once however often it arrives.
-            await self.publisher.publish(
-                command,
-                event_id=command.command_id,
-                actor=command.actor.user,
-                correlation_id=correlation_id or command.command_id,
-            )
-        current = known or record
-        return Accepted(
-            command_id=command.command_id,
-            deployment_id=command.deployment_id,
-            status=current.status,
-            status_url=f"/commands/{command.command_id}",
-        )
-
-
-def _fingerprint(command: Command) -> str:
-    return hashlib.sha256(orjson.dumps(command.model_dump(mode="json"), option=orjson.OPT_SORT_KEYS)).hexdigest()
-
-
-def _same_command(known: CommandRecord, new: CommandRecord) -> bool:
-    if known.fingerprint is not None:
-        return known.fingerprint == new.fingerprint
-    # First seen on the command topic (no fingerprint): the same type for the same deployment.
-    return (known.command_type, known.deployment_id) == (new.command_type, new.deployment_id)
-
-
-def command_status_router(
-    statuses: CommandStatuses, store: AggregateStore[Any], actor: Callable[..., Actor]
-) -> APIRouter:
-    router = APIRouter(prefix="/commands", tags=["commands"])
-
-    @router.get(
-        "/{command_id}",
-        response_model=CommandStatusOut,
-        summary="Where a command stands: accepted, rejected (code, reason) or completed (event ids)",
-        responses={404: {"description": "No such command, or not yours"}, 401: {"description": "No known token"}},
-    )
-    async def command_status(
-        command_id: str,
-        who: Annotated[Actor, Depends(actor)],
-    ) -> CommandStatusOut:
-        record = await statuses.get(command_id)
-        # Not found and not yours look the same, so ids cannot be probed.
-        if record is None or not (who.admin or record.issued_by == who.user):
-            raise HTTPException(404, f"command {command_id!r} not found")
-        record = await current_status(record, store)
-        return CommandStatusOut.model_validate({**record.model_dump(), "event_ids": list(record.event_ids)})
-
-    return router

@@ -11,13 +11,18 @@ with each decision.
 No decision switches a guarantee off. On every backend: each document write is guarded by its
 revision (`_rev`), new documents are inserted (never upserted, so a race on a new `_id` is a plain
 duplicate key), every applied position and claimed event id is recorded, and the summary counters
-stay exact (shared.storage.counters).
+stay exact (shared.storage.counters). One guarantee depends on the database itself: FerretDB v1
+checks an update's filter in Go and then updates by `_id` alone, so two writers of one document at
+the same moment would both pass the revision guard. On PostgreSQL a trigger makes it atomic
+(shared.storage.ferretdb_postgres); at start a probe write tells whether it is there, and its
+absence (always so on SQLite) is logged as a warning, never ignored.
 """
 
 from __future__ import annotations
 
 import asyncio
 import dataclasses
+import uuid
 import weakref
 from collections.abc import Iterable, Iterator, Sequence
 from enum import StrEnum
@@ -25,9 +30,10 @@ from typing import Any, TypeVar
 
 from pymongo import AsyncMongoClient, IndexModel
 from pymongo.asynchronous.collection import AsyncCollection
-from pymongo.errors import BulkWriteError, DuplicateKeyError
+from pymongo.errors import BulkWriteError, DuplicateKeyError, OperationFailure
 
 from shared.service.logging import get_logger
+from shared.storage.ferretdb_postgres import CONFLICT_MESSAGE
 from shared.storage.mongo import Document
 
 log = get_logger(__name__)
@@ -63,9 +69,11 @@ class Backend:
     point_read_concurrency: int
     secondary_indexes: bool
     """Whether `ensure_indexes` creates the indexes a store asks for."""
+    atomic_revision_guard: bool = True
+    """Whether two writers of one document at the same revision cannot both succeed."""
 
     @classmethod
-    def for_build_info(cls, info: Document) -> Backend:
+    def for_build_info(cls, info: Document, atomic_revision_guard: bool = True) -> Backend:
         if "ferretdbVersion" in info:
             return cls(
                 kind=Kind.FERRETDB,
@@ -74,6 +82,7 @@ class Backend:
                 read_many=ReadMany.POINT_READS,
                 point_read_concurrency=16,
                 secondary_indexes=False,
+                atomic_revision_guard=atomic_revision_guard,
             )
         return cls(
             kind=Kind.MONGODB,
@@ -120,11 +129,26 @@ class Backend:
                 else "an upsert that loses a race on a new _id is retried"
             ),
             "ledger_expiry": "claims older than the dedupe horizon are pruned periodically (FerretDB v1 has no TTL)",
-            "revision_guard": "on (every write is guarded by _id and _rev, on every backend)",
+            "revision_guard": self._revision_guard(),
         }
 
+    def _revision_guard(self) -> str:
+        if self.kind is Kind.MONGODB:
+            return "on, atomic: the server checks {_id, _rev} and writes in one step"
+        if self.atomic_revision_guard:
+            return (
+                "on, atomic: FerretDB v1 checks {_id, _rev} in Go before an unconditional UPDATE; the "
+                "PostgreSQL trigger lifecycle_revision_guard fails any write that does not raise _rev by one"
+            )
+        return (
+            "on, NOT atomic: FerretDB v1 checks {_id, _rev} in Go before an unconditional UPDATE, so two "
+            "writers of one document at the same moment can both pass and the first write is lost; install "
+            "shared.storage.ferretdb_postgres in its PostgreSQL (SQLite has no remedy)"
+        )
+
     def log_decisions(self) -> None:
-        log.info("storage backend", backend=self.kind.value, version=self.version, decisions=self.decisions())
+        report = log.info if self.atomic_revision_guard else log.warning
+        report("storage backend", backend=self.kind.value, version=self.version, decisions=self.decisions())
 
     def chunks(self, operations: Sequence[T]) -> Iterator[Sequence[T]]:
         size = self.writes_per_command or max(1, len(operations))
@@ -172,12 +196,35 @@ class Backend:
 _detected: weakref.WeakKeyDictionary[AsyncMongoClient[Document], Backend] = weakref.WeakKeyDictionary()
 
 
+PROBE_DATABASE = "lifecycle_probe"
+
+
 async def backend_of(client: AsyncMongoClient[Document]) -> Backend:
     """The backend behind `client`, asked once per client; its decisions are logged then."""
     found = _detected.get(client)
     if found is None:
-        detected = Backend.for_build_info(await client.admin.command("buildInfo"))
+        info = await client.admin.command("buildInfo")
+        atomic = await _guard_is_atomic(client) if "ferretdbVersion" in info else True
+        detected = Backend.for_build_info(info, atomic_revision_guard=atomic)
         found = _detected.setdefault(client, detected)
         if found is detected:
             found.log_decisions()
     return found
+
+
+async def _guard_is_atomic(client: AsyncMongoClient[Document]) -> bool:
+    """Write a revision that does not follow the stored one, by `_id` alone (so FerretDB's own filter
+    lets it through): only the PostgreSQL trigger refuses it."""
+    probe = client[PROBE_DATABASE]["revision_guard"]
+    key = uuid.uuid4().hex
+    await probe.insert_one({"_id": key, "_rev": 1})
+    try:
+        # A changed body: FerretDB skips writing a replacement equal to the stored document.
+        await probe.replace_one({"_id": key}, {"_id": key, "_rev": 1, "stale": True})
+    except OperationFailure as exc:
+        if CONFLICT_MESSAGE not in str(exc):
+            raise
+        return True
+    finally:
+        await probe.delete_one({"_id": key})
+    return False

@@ -14,9 +14,10 @@ from typing import Any
 
 from pymongo import InsertOne, ReplaceOne
 from pymongo.asynchronous.collection import AsyncCollection
-from pymongo.errors import BulkWriteError
+from pymongo.errors import BulkWriteError, OperationFailure
 
 from shared.storage.backend import DUPLICATE_KEY, Backend
+from shared.storage.ferretdb_postgres import CONFLICT_MESSAGE
 from shared.storage.mongo import Document
 
 Positions = dict[str, int]
@@ -36,6 +37,12 @@ def guarded(document: Document, previous: Document | None) -> GuardedWrite:
     return ReplaceOne({"_id": document["_id"], "_rev": previous["_rev"]}, document)
 
 
+def lost_revision_race(error: BaseException) -> bool:
+    """Whether a write failed because the PostgreSQL trigger under FerretDB refused a stale revision
+    (shared.storage.ferretdb_postgres): a lost race, like a guarded write that matched nothing."""
+    return isinstance(error, OperationFailure) and CONFLICT_MESSAGE in str(error)
+
+
 def next_revision(previous: Document | None) -> int:
     return int(previous["_rev"]) + 1 if previous else 1
 
@@ -51,6 +58,10 @@ async def write_guarded(collection: AsyncCollection[Document], writes: Sequence[
             if any(error.get("code") != DUPLICATE_KEY for error in exc.details.get("writeErrors", [])):
                 raise
             done = int(exc.details.get("nInserted", 0)) + int(exc.details.get("nMatched", 0))
+        except OperationFailure as exc:
+            if not lost_revision_race(exc):
+                raise
+            return lost + len(chunk)  # the trigger stopped the command there: the caller re-reads anyway
         lost += len(chunk) - done
     return lost
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from services.actions.domain.decide import decide
-from services.actions.domain.evolve import evolve
+from services.actions.domain.evolve import FOLDED, evolve
 from services.actions.domain.state import DeploymentState
 from shared.contract.commands.actions import ActionsCommand, RegisterDeployment
 from shared.domain.decider import Decider
@@ -16,4 +16,5 @@ deployments: Decider[DeploymentState, ActionsCommand] = Decider(
     decide=decide,
     evolve=evolve,
     commands=COMMANDS,
+    folds=FOLDED,
 )

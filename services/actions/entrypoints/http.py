@@ -13,7 +13,7 @@ from shared.contract.commands.actions import RegisterDeployment
 from shared.contract.envelope import derived_id
 from shared.contract.events.values import Importance, ModelPackageRef, PredictionEnvironment, Tag
 from shared.contract.messages import Actor
-from shared.service.commands import (
+from shared.service.command_api import (
     Accepted,
     CommandGateway,
     CorrelationId,

@@ -24,7 +24,8 @@ from shared.contract.messages import Actor, Message
 from shared.domain.decider import Decider
 from shared.messaging.consumer import Inbound, Position
 from shared.messaging.publisher import KafkaPublisher
-from shared.service.commands import CommandHandler, CommandMetrics, Outbox, OutboxSweeper, current_status
+from shared.service.command_api import current_status
+from shared.service.commands import CommandHandler, CommandMetrics, Outbox, OutboxSweeper
 from shared.storage.aggregates import CommandRecord
 from shared.storage.mongo import mongo_client
 from tests.infra import Infra

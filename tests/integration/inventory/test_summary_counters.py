@@ -19,6 +19,7 @@ from shared.contract.envelope import wrap
 from shared.contract.events.values import PrincipalType, Role
 from shared.contract.messages import Message
 from shared.messaging.consumer import Inbound, Position
+from shared.storage.backend import backend_of
 from shared.storage.mongo import Document, mongo_client
 from shared.storage.projection import StaleProjection
 from tests.fixtures.inventory import RunningService
@@ -118,6 +119,11 @@ async def test_two_writers_racing_on_the_same_deployments_count_each_once(databa
     """The deployment topic's consumer and the monitoring topic's (or one that lost its partitions)
     write the same documents at once: the loser of each revision race counts nothing, re-reads and
     redoes its batch."""
+    if not (await backend_of(database.client)).atomic_revision_guard:
+        pytest.skip(
+            "this database cannot refuse the losing write of a race (FerretDB v1 without the PostgreSQL "
+            "trigger of shared.storage.ferretdb_postgres, e.g. on SQLite): both writers would pass"
+        )
     log = Log()
     fleet = [f"race-{n}" for n in range(8)]
     await InventoryStore(database).apply(log.records("deployment", [(created(d), at(0)) for d in fleet]))

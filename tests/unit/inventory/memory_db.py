@@ -2,7 +2,9 @@
 crash between writes or interleave writers at will.
 
 Each call is atomic and yields to the event loop first, so concurrent writers interleave between
-calls as they would on a server. `fail` lets a test raise before a chosen call.
+calls as they would on a server. A replacement that does not raise `_rev` by one fails, as on
+MongoDB's filter or FerretDB with the PostgreSQL trigger (shared.storage.ferretdb_postgres). `fail`
+lets a test raise before a chosen call.
 """
 
 from __future__ import annotations
@@ -13,7 +15,9 @@ from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from typing import Any
 
 from pymongo import InsertOne, ReplaceOne, UpdateOne
-from pymongo.errors import BulkWriteError
+from pymongo.errors import BulkWriteError, OperationFailure
+
+from shared.storage.ferretdb_postgres import CONFLICT_MESSAGE
 
 Document = dict[str, Any]
 DUPLICATE_KEY = 11000
@@ -67,6 +71,17 @@ class MemoryCollection:
         chosen = [self.documents[i] for i in ids if i in self.documents] if ids is not None else self.documents.values()
         return Cursor([copy.deepcopy(document) for document in chosen])
 
+    async def insert_one(self, document: Document) -> Result:
+        return await self.insert_many([document])
+
+    async def replace_one(self, filter: Document, document: Document) -> Result:
+        return await self.bulk_write([ReplaceOne(filter, document)])
+
+    async def delete_one(self, filter: Document) -> Result:
+        await self._call("delete_one")
+        self.documents.pop(filter["_id"], None)
+        return Result()
+
     async def insert_many(self, documents: Iterable[Document], ordered: bool = True) -> Result:
         await self._call("insert_many")
         errors, inserted = [], 0
@@ -95,7 +110,10 @@ class MemoryCollection:
                 filter: Document = dict(operation._filter)
                 current = self.documents.get(filter["_id"])
                 if current is not None and _matches(current, filter):
-                    self.documents[current["_id"]] = copy.deepcopy(dict(operation._doc))
+                    replacement = dict(operation._doc)
+                    if "_rev" in current and replacement.get("_rev", current["_rev"] + 1) != current["_rev"] + 1:
+                        raise OperationFailure(f"{CONFLICT_MESSAGE}: _id {current['_id']}")
+                    self.documents[current["_id"]] = copy.deepcopy(replacement)
                     matched += 1
             elif isinstance(operation, UpdateOne):
                 update: Document = dict(operation._doc)  # type: ignore[arg-type]
