@@ -36,7 +36,7 @@ from bench.infra import bench_mongo_url, cleanup, database_name, describe_databa
 from bench.ingest import bench_ingest
 from bench.latency import bench_latency
 from bench.pgfloor import PgFloor
-from bench.queries import TOKEN, bench_queries, http_client
+from bench.queries import ADMIN, ADMIN_TOKEN, TOKEN, bench_queries, http_client
 from bench.report import render, write_json
 from services.inventory.bootstrap import create_app
 from services.inventory.settings import InventorySettings
@@ -51,7 +51,10 @@ def app_settings(cfg: Config, namespace: str, database: str) -> InventorySetting
         kafka={"bootstrap_servers": cfg.kafka, "topic_namespace": namespace, "topic_partitions": cfg.partitions},
         mongo={"url": bench_mongo_url(cfg.mongo_url, cfg.db_timeout_s), "database": database},
         log={"level": "WARNING", "json": False},
-        api_tokens={TOKEN: ApiUser(user=data.CALLER.user, groups=data.CALLER.groups)},
+        api_tokens={
+            TOKEN: ApiUser(user=data.CALLER.user, groups=data.CALLER.groups),
+            ADMIN_TOKEN: ApiUser(user=ADMIN.user, admin=True),
+        },
     )
 
 

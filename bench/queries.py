@@ -1,4 +1,5 @@
-"""Queries as a non-admin caller: one deployment by id, the summary tiles, a filtered sorted page.
+"""Queries as a non-admin caller: one deployment by id, the summary tiles (also as an admin), a
+filtered sorted page.
 
 Each is timed four ways, interleaved round by round so that drift in the machine's load hits all alike:
 - http: the app's own routes (auth, validation, serialisation) in-process through httpx's ASGITransport;
@@ -30,7 +31,7 @@ from bench.infra import say
 from bench.pgfloor import PgFloor
 from bench.sqlfilter import Statement, Untranslatable
 from bench.stats import Latencies
-from services.inventory.adapters.query import parse_list_query
+from services.inventory.adapters.query import Caller, parse_list_query
 from services.inventory.adapters.store import InventoryStore
 from shared.storage.mongo import Document
 
@@ -41,6 +42,8 @@ PAGE_PARAMS: dict[str, list[str]] = {
     "limit": ["50"],
 }
 TOKEN = "bench-user-token"
+ADMIN_TOKEN = "bench-admin-token"
+ADMIN = Caller(user="bench-admin", admin=True)
 PATHS = ("http", "store", "pymongo", "postgresql")
 _GET_IDS = 100  # distinct deployments the get-by-id runs cycle through
 
@@ -87,8 +90,8 @@ async def bench_queries(
     visible: Sequence[str],
     sample: Document,
 ) -> dict[str, Any]:
-    async def get_ok(path: str, params: dict[str, list[str]] | None = None) -> Any:
-        response = await http.get(path, params=params)
+    async def get_ok(path: str, params: dict[str, list[str]] | None = None, token: str = TOKEN) -> Any:
+        response = await http.get(path, params=params, headers={"Authorization": f"Bearer {token}"})
         response.raise_for_status()
         return response.json()
 
@@ -99,6 +102,11 @@ async def bench_queries(
     queries = [
         Query("get", lambda n: store.get(ids[n % len(ids)]), lambda n: get_ok(f"/deployments/{ids[n % len(ids)]}")),
         Query("summary", lambda _: store.summary(data.CALLER), lambda _: get_ok("/deployments/summary")),
+        Query(
+            "summary_admin",
+            lambda _: store.summary(ADMIN),
+            lambda _: get_ok("/deployments/summary", token=ADMIN_TOKEN),
+        ),
         Query(
             "page",
             lambda _: store.page(parse_list_query(PAGE_PARAMS, data.CALLER)),

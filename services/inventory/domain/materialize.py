@@ -4,7 +4,7 @@ their order): what the API returns and what the database filters and sorts on.""
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import TypeVar
 
 from services.inventory.domain.state import (
     IMPORTANCE_RANK,
@@ -36,8 +36,7 @@ def materialize(view: DeploymentView) -> DeploymentView:
     importance = _pick(creation, lambda c: c.importance, settings.importance)
     tags = _pick(creation, lambda c: c.tags, settings.tags) or ()
     access = _access(facts)
-    history = _history(facts)
-    champion = _champion(facts, history)
+    champion = _champion(facts)
     return view.model_copy(
         update={
             "created": creation is not None,
@@ -49,7 +48,6 @@ def materialize(view: DeploymentView) -> DeploymentView:
             "status": _status(facts),
             "model_package": champion.model_package if champion else None,
             "model_deployed_at": champion.started_at if champion else None,
-            "model_history": history,
             "prediction_environment": creation.prediction_environment if creation else None,
             "access": access,
             **{field: tuple(a.principal for a in access if a.role is role) for field, role in _ROLE_FIELDS.items()},
@@ -100,39 +98,9 @@ def _access(facts: Facts) -> tuple[Access, ...]:
     return tuple(access for _, _, access in ordered if access is not None)
 
 
-def _history(facts: Facts) -> tuple[ModelHistoryEntry, ...]:
-    """Deployment and replacements ordered by stamp; each ends when the next one starts."""
-    entries: list[tuple[Stamp, dict[str, Any]]] = []
-    if creation := facts.creation:
-        deployed = {
-            "action": "deployed",
-            "model_package": creation.model_package,
-            "actor": creation.actor or creation.created_by,
-            "started_at": creation.created_at,
-            "event_id": creation.event_id,
-        }
-        entries.append((creation.stamp, deployed))
-    for r in facts.replacements:
-        replaced = {
-            "action": "replaced",
-            "model_package": r.model_package,
-            "reason": r.reason,
-            "actor": r.actor,
-            "validation_status": r.validation_status,
-            "started_at": r.at,
-            "event_id": r.event_id,
-        }
-        entries.append((r.stamp, replaced))
-    entries.sort(key=lambda item: item[0])
-    ends = [fields["started_at"] for _, fields in entries[1:]]
-    return tuple(
-        ModelHistoryEntry(**fields, ended_at=ends[index] if index < len(ends) else None)
-        for index, (_, fields) in enumerate(entries)
-    )
-
-
-def _champion(facts: Facts, history: tuple[ModelHistoryEntry, ...]) -> ModelHistoryEntry | None:
+def _champion(facts: Facts) -> ModelHistoryEntry | None:
     """The latest replacement by stamp, or the deployed model if none."""
+    history = facts.model_history
     if facts.replacements:
         latest = max(facts.replacements, key=lambda r: r.stamp).event_id
         return next(entry for entry in history if entry.event_id == latest and entry.action == "replaced")

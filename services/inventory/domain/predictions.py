@@ -2,26 +2,26 @@
 
 What is kept: the counts of PredictionsRecorded summed by (predicted UTC day, observation bucket).
 The observation bucket is the event time floored to
-- the minute, while it lies in the UTC hour of the newest observation or the hour before;
-- the hour, while it lies in the UTC day of the newest observation or the 7 days before;
+- 5 minutes, while it lies in the UTC hour of the newest observation or the hour before;
+- the hour, while it lies in the UTC day of the newest observation or the day before;
 - the UTC day after that,
 where the newest observation is the greatest event time among the deployment's PredictionsRecorded
-(a maximum, so the same in any order). A busy deployment holds at most ~120 minute entries, ~190
-hour entries and then one or two entries per day of service: the document grows with the days a
-deployment serves, never with the number of events. Total, per-day counts and the last prediction
-time are derived from these entries.
+(a maximum, so the same in any order). A busy deployment holds at most 24 + 48 entries for the last
+two days and then one or two per day of service: the document grows with the days a deployment
+serves (as a per-day series must), never with the number of events. Total, per-day counts and the
+last prediction time are derived from the entries. Each entry is stored as one string (see
+`PredictionCount`): FerretDB's cost of a write grows with the number of values in the document.
 
 A statistics clear recorded at time T removes the counts whose observation bucket starts at or before
 T and whose predicted day is in its range, and ignores such counts whenever they arrive. A range
 covers the whole UTC days it touches ([start, end): the day of `end` only if `end` is past its
-midnight); no range covers every day. So a clear is exact to the minute while its minute is recent;
-as buckets coarsen, it also covers the rest of its bucket: predictions observed after the clear in
-the same hour once that hour is past, and in the same UTC day about a week later (when that day has
-left the 7-day series). Coarsening only ever widens what a clear covers, so applying a clear and
-coarsening commute and the result does not depend on the order of events. No fold can be exact,
-order-independent and bounded at once: a clear arriving late may name any instant, and telling counts
-apart around every instant means keeping one entry per event. The clear's `model_package_id` is not
-honoured: counts are not kept per model.
+midnight); no range covers every day. So a recent clear is exact to 5 minutes; as buckets coarsen it
+also covers the rest of its bucket: predictions observed after the clear in the same hour once that
+hour is two hours old, and in the same UTC day once that day is two days old. Coarsening only ever
+widens what a clear covers, so applying a clear and coarsening commute and the result does not depend
+on the order of events. (No fold can be exact, order-independent and bounded at once: a clear arriving
+late may name any instant, and telling counts apart around every instant means keeping one entry per
+event.) The clear's `model_package_id` is not honoured: counts are not kept per model.
 """
 
 from __future__ import annotations
@@ -29,16 +29,18 @@ from __future__ import annotations
 import bisect
 from collections import defaultdict
 from collections.abc import Iterable
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
+from typing import Any
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, field_serializer, field_validator
 
 from shared.domain.fold import Stamp, utc_ms
 
-MINUTE_PRECISION_HOURS = 2
-"""Observations in the newest observation's UTC hour and the one before keep their minute."""
-HOUR_PRECISION_DAYS = 8
-"""Observations in the newest observation's UTC day and the 7 before keep their hour."""
+SLOT_MINUTES = 5
+SLOT_PRECISION_HOURS = 2
+"""Observations in the newest observation's UTC hour and the one before keep their 5-minute slot."""
+HOUR_PRECISION_DAYS = 2
+"""Observations in the newest observation's UTC day and the one before keep their hour."""
 
 
 class _Part(BaseModel):
@@ -53,6 +55,28 @@ class PredictionCount(_Part):
     count: int
     last_at: datetime
     """The latest predicted_at counted here."""
+
+    @property
+    def key(self) -> tuple[str, datetime]:
+        return (self.day, self.observed)
+
+    def stored(self) -> tuple[str, str]:
+        """As stored: `{"<day> <bucket start>": "<count> <last_at>"}` entries of one object."""
+        return f"{self.day} {self.observed.strftime(_MINUTE)}", f"{self.count} {self.last_at.isoformat()}"
+
+    @classmethod
+    def parse(cls, key: str, value: str) -> PredictionCount:
+        day, observed = key.split(" ")
+        count, last_at = value.split(" ")
+        return cls(
+            day=day,
+            observed=datetime.strptime(observed, _MINUTE).replace(tzinfo=UTC),
+            count=int(count),
+            last_at=datetime.fromisoformat(last_at),
+        )
+
+
+_MINUTE = "%Y-%m-%dT%H:%MZ"  # bucket starts are whole minutes; no dots, which field names may not hold
 
 
 class StatisticsClear(_Part):
@@ -117,6 +141,18 @@ class Predictions(_Part):
     last_at: datetime | None = None
     newest_observation: datetime | None = None
     counts: tuple[PredictionCount, ...] = ()
+    """Sorted by (day, observed); stored as one object of strings (see PredictionCount.stored)."""
+
+    @field_serializer("counts")
+    def _store_counts(self, counts: tuple[PredictionCount, ...]) -> dict[str, str]:
+        return dict(entry.stored() for entry in counts)
+
+    @field_validator("counts", mode="before")
+    @classmethod
+    def _load_counts(cls, value: Any) -> Any:
+        if isinstance(value, dict):
+            return tuple(sorted((PredictionCount.parse(k, v) for k, v in value.items()), key=lambda e: e.key))
+        return value
 
     @property
     def daily(self) -> dict[str, int]:
@@ -144,8 +180,8 @@ class Predictions(_Part):
         if any(clear.covers(*key) for clear in clears):
             return self.model_copy(update={"newest_observation": newest})
         counts = list(self.counts)
-        index = bisect.bisect_left(counts, key, key=lambda e: (e.day, e.observed))
-        if index < len(counts) and (counts[index].day, counts[index].observed) == key:
+        index = bisect.bisect_left(counts, key, key=lambda e: e.key)
+        if index < len(counts) and counts[index].key == key:
             merged = counts[index]
             counts[index] = merged.model_copy(
                 update={"count": merged.count + count, "last_at": max(merged.last_at, predicted_at)}
@@ -177,14 +213,16 @@ class _Buckets:
 
     def __init__(self, newest: datetime) -> None:
         hour = _hour(newest)
-        self.minutes_from = hour - timedelta(hours=MINUTE_PRECISION_HOURS - 1)
+        self.slots_from = hour - timedelta(hours=SLOT_PRECISION_HOURS - 1)
         self.hours_from = hour.replace(hour=0) - timedelta(days=HOUR_PRECISION_DAYS - 1)
 
     def __call__(self, observed: datetime) -> datetime:
         # Most counts are already on their bucket's start: skip the (slow) replace then.
-        if observed.second or observed.microsecond:
-            observed = observed.replace(second=0, microsecond=0)
-        if observed >= self.minutes_from:
+        if observed.second or observed.microsecond or observed.minute % SLOT_MINUTES:
+            observed = observed.replace(
+                minute=observed.minute - observed.minute % SLOT_MINUTES, second=0, microsecond=0
+            )
+        if observed >= self.slots_from:
             return observed
         if observed.minute:
             observed = observed.replace(minute=0)

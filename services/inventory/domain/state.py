@@ -12,6 +12,7 @@ predictions are their own facts: each carries what it needs to fold (report stam
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -236,6 +237,37 @@ class Facts(Part):
     clears: tuple[StatisticsClear, ...] = ()
     retraining: Retraining = Field(default_factory=Retraining)
 
+    @property
+    def model_history(self) -> tuple[ModelHistoryEntry, ...]:
+        """The deployment and the replacements ordered by stamp; each ends when the next starts."""
+        entries: list[tuple[Stamp, dict[str, Any]]] = []
+        if creation := self.creation:
+            deployed = {
+                "action": "deployed",
+                "model_package": creation.model_package,
+                "actor": creation.actor or creation.created_by,
+                "started_at": creation.created_at,
+                "event_id": creation.event_id,
+            }
+            entries.append((creation.stamp, deployed))
+        for r in self.replacements:
+            replaced = {
+                "action": "replaced",
+                "model_package": r.model_package,
+                "reason": r.reason,
+                "actor": r.actor,
+                "validation_status": r.validation_status,
+                "started_at": r.at,
+                "event_id": r.event_id,
+            }
+            entries.append((r.stamp, replaced))
+        entries.sort(key=lambda item: item[0])
+        ends = [fields["started_at"] for _, fields in entries[1:]]
+        return tuple(
+            ModelHistoryEntry(**fields, ended_at=ends[index] if index < len(ends) else None)
+            for index, (_, fields) in enumerate(entries)
+        )
+
 
 class DeploymentView(Part):
     """One deployment: derived fields (see `materialize`), `health`, `predictions`, and `facts`."""
@@ -263,5 +295,9 @@ class DeploymentView(Part):
     health: HealthByDimension = Field(default_factory=HealthByDimension)
     challengers: tuple[Challenger, ...] = ()
     latest_retraining_run: RetrainingRun | None = None
-    model_history: tuple[ModelHistoryEntry, ...] = ()
     facts: Facts = Field(default_factory=Facts)
+
+    @property
+    def model_history(self) -> tuple[ModelHistoryEntry, ...]:
+        """Derived on read, not stored: it would repeat the facts' replacements."""
+        return self.facts.model_history

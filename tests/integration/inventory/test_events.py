@@ -361,8 +361,9 @@ async def test_sharing_and_revoking_decide_who_sees_the_deployment(
 async def test_statistics_cleared_for_all_time_resets_predictions_and_health(
     inventory: RunningService, publisher: Publisher, namespace: str
 ) -> None:
-    # Observed five minutes ago, cleared two minutes ago: a clear removes what was observed before it.
-    observed, cleared = now() - timedelta(minutes=5), now() - timedelta(minutes=2)
+    # Observed 15 minutes ago, cleared 10 minutes ago: a clear removes what was observed before it
+    # (to 5 minutes: see services.inventory.domain.predictions), and counts what is observed after.
+    observed, cleared = now() - timedelta(minutes=15), now() - timedelta(minutes=10)
     await publisher.emit_many(
         namespace,
         [

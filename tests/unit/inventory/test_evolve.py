@@ -12,7 +12,7 @@ import pydantic
 import pytest
 
 from services.inventory.domain.evolve import evolve
-from services.inventory.domain.predictions import HOUR_PRECISION_DAYS, MINUTE_PRECISION_HOURS
+from services.inventory.domain.predictions import HOUR_PRECISION_DAYS, SLOT_MINUTES, SLOT_PRECISION_HOURS
 from services.inventory.domain.state import DeploymentView
 from shared.contract import events as ev
 from shared.contract.events.retraining import RunStatus, TriggerType
@@ -364,10 +364,10 @@ def test_a_clear_removes_and_ignores_what_was_observed_at_or_before_it() -> None
         (predictions(10, at(0)), at(0)),
         (predictions(20, at(1)), at(1)),  # observed at the clear's time: cleared
         (clear(), at(1)),
-        (predictions(3, at(2)), at(2)),
-        (predictions(4, at(-60)), at(3)),  # predicted before, but observed after the clear: counts
+        (predictions(3, at(5)), at(5)),  # the next 5-minute slot: after the clear
+        (predictions(4, at(-60)), at(6)),  # predicted before, but observed after the clear: counts
     )
-    assert (view.predictions.total, view.predictions.last_at) == (7, at(2))
+    assert (view.predictions.total, view.predictions.last_at) == (7, at(5))
     assert view.predictions.daily == {day(0): 7}
 
 
@@ -399,26 +399,30 @@ def test_a_range_ending_at_midnight_keeps_the_day_that_starts_then() -> None:
     assert view.predictions.daily == {midnight.date().isoformat(): 100}
 
 
-def test_a_recent_clear_is_exact_to_the_minute_and_covers_the_rest_of_its_hour_once_that_is_past() -> None:
+def test_a_recent_clear_is_exact_to_five_minutes_and_covers_the_rest_of_its_hour_once_that_is_old() -> None:
     events = [
         (predictions(1, at(0)), at(0)),  # 12:00, before the clear
         (clear(), at(0.5)),  # 12:00:30
-        (predictions(10, at(0.75)), at(0.75)),  # same minute, after it: covered
-        (predictions(100, at(2)), at(2)),  # 12:02: counts
+        (predictions(10, at(3)), at(3)),  # 12:03, in the clear's 5-minute slot: covered
+        (predictions(100, at(SLOT_MINUTES)), at(SLOT_MINUTES)),  # 12:05: counts
     ]
     assert in_every_order(*events).predictions.total == 100
-    # Two hours on, 12:00-12:59 has become one bucket that starts before the clear.
-    later = (predictions(1000, at(60 * MINUTE_PRECISION_HOURS)), at(60 * MINUTE_PRECISION_HOURS))
-    assert in_every_order(*events, later).predictions.total == 1000
+    # Two hours on, 12:00-12:59 is one bucket, which starts before the clear.
+    hours_later = 60 * SLOT_PRECISION_HOURS
+    assert in_every_order(*events, (predictions(1000, at(hours_later)), at(hours_later))).predictions.total == 1000
 
 
 def test_the_document_keeps_a_bounded_number_of_counts_however_many_events() -> None:
     view = None
-    for minute in range(0, 60 * 24 * 60, 13):  # every 13 minutes for 60 days: ~6,600 events
+    every = range(0, 60 * 24 * 60, 13)  # every 13 minutes for 60 days: ~6,600 events
+    for minute in every:
         view = evolve(view, recorded(predictions(1, at(minute)), at(minute)))
-    assert view is not None and view.predictions.total == len(range(0, 60 * 24 * 60, 13))
-    minutes, hours, days = 60 * MINUTE_PRECISION_HOURS, 24 * HOUR_PRECISION_DAYS, 60
-    assert len(view.predictions.counts) <= minutes + hours + days
+    assert view is not None and view.predictions.total == len(every)
+    slots, hours, days = 60 // SLOT_MINUTES * SLOT_PRECISION_HOURS, 24 * HOUR_PRECISION_DAYS, 60
+    assert len(view.predictions.counts) <= slots + hours + days
+    stored = view.model_dump(mode="json")["predictions"]["counts"]
+    assert len(stored) == len(view.predictions.counts) and all(isinstance(v, str) for v in stored.values())
+    assert DeploymentView.model_validate(view.model_dump(mode="json")) == view
 
 
 # ---------------------------------------------------------------- retraining

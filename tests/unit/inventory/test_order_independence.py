@@ -35,8 +35,8 @@ from shared.domain.recorded import Recorded
 from tests.support import T0, created, package
 
 D = "d1"
-# Seconds to weeks apart: minute, hour and day buckets of predictions all occur.
-MINUTES = (0, 0.5, 1, 59, 61, 130, 60 * 24, 60 * 24 * 9, 60 * 24 * 20)
+# Seconds to weeks apart: 5-minute, hour and day buckets of predictions all occur.
+MINUTES = (0, 0.5, 1, 4, 59, 61, 130, 60 * 24, 60 * 30, 60 * 24 * 3, 60 * 24 * 20)
 times = st.sampled_from([T0 + timedelta(minutes=m) for m in MINUTES])
 principals = st.sampled_from(["alice", "bob", "carol", "ml-team"])
 tags = st.lists(
@@ -264,11 +264,11 @@ def test_a_clear_and_the_predictions_and_drift_before_it_commute() -> None:
 
 
 def test_predictions_and_drift_after_a_clear_count_in_either_order() -> None:
-    predictions = ev.PredictionsRecorded(deployment_id=D, count=10, predicted_at=T0 + timedelta(minutes=3))
+    predictions = ev.PredictionsRecorded(deployment_id=D, count=10, predicted_at=T0 + timedelta(minutes=5))
     drift = ev.DriftDetected(deployment_id=D, status="failing")
     clear = ev.DeploymentStatisticsCleared(deployment_id=D)
-    for view in in_both_orders(
-        recorded(clear, 2, "e-clear"), recorded(predictions, 3, "e-predictions"), recorded(drift, 3, "e-drift")
+    for view in in_both_orders(  # observed in the 5-minute slot after the clear's
+        recorded(clear, 2, "e-clear"), recorded(predictions, 5, "e-predictions"), recorded(drift, 3, "e-drift")
     ):
         assert (view.predictions.total, view.health.drift.status) == (10, HealthStatus.FAILING)
 
