@@ -49,6 +49,11 @@ class Fleet:
 
     async def start(self, namespace: str) -> None:
         """Write deployment 0 through the real store and check the generator against it."""
+        # The worker processes start (and import the domain) meanwhile.
+        loop = asyncio.get_running_loop()
+        warming = [
+            loop.run_in_executor(self._pool, data.view_of, 0, self.cfg.seed) for _ in range(self.cfg.load_workers)
+        ]
         await self.store.create_indexes()
         await self.store.apply(data.deployment_inbounds(0, self.cfg.seed, namespace))
         written = await self.store.collection.find_one({"_id": data.deployment_id(0)})
@@ -67,6 +72,7 @@ class Fleet:
             differing = sorted(k for k in as_stored.keys() | written.keys() if as_stored.get(k) != written.get(k))
             raise LayoutMismatch(f"generated deployment 0 differs from the store's in {differing}")
         self.sample, self.size = written, 1
+        await asyncio.gather(*warming)
         if data.visible_to_caller(written):
             self.visible.append(written["_id"])
         if self.floor is not None:
