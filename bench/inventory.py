@@ -22,6 +22,7 @@ import contextlib
 import dataclasses
 import os
 import platform
+import signal
 import time
 import uuid
 from collections.abc import Sequence
@@ -73,6 +74,10 @@ async def open_floor(cfg: Config, database: str) -> tuple[PgFloor | None, str]:
 
 
 async def run(cfg: Config) -> dict[str, Any]:
+    # A SIGTERM (a timeout, a CI runner) cancels the run like Ctrl-C does, so its clean-up still runs.
+    main_task = asyncio.current_task()
+    if main_task is not None:
+        asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, main_task.cancel)
     run_id = uuid.uuid4().hex[:8]
     prefix, database = f"bench-{run_id}", f"bench_{run_id}"
     described = await describe_database(cfg)
@@ -130,7 +135,10 @@ def main(argv: Sequence[str] | None = None) -> None:
     cfg = parse_args(argv)
     # The consumer path logs every event at debug; keep the output readable, as a service at WARNING.
     configure_logging("bench", "WARNING", json=False)
-    results = asyncio.run(run(cfg))
+    try:
+        results = asyncio.run(run(cfg))
+    except (asyncio.CancelledError, KeyboardInterrupt):
+        raise SystemExit("bench: interrupted (its databases and topics were dropped)") from None
     table = render(results)
     print(table)
     write_json(cfg.out, results)

@@ -63,7 +63,12 @@ class CommandSettings(Part):
     """How a command-owning service runs its commands (`<SERVICE>_COMMANDS__...`)."""
 
     parallelism: int = Field(default=16, ge=1, description="Deployments decided at once within a batch")
-    sweep_interval_s: float = Field(default=10.0, gt=0, description="How often outboxes a crash left are published")
+    sweep_interval_s: float = Field(
+        default=60.0,
+        gt=0,
+        description="How often the sweeper looks for outboxes left behind. A safety net: the first sweep runs "
+        "at start and the handler publishes any outbox it finds full; on FerretDB each look scans the collection",
+    )
     sweep_grace_s: float = Field(default=30.0, ge=0, description="Age before the sweeper takes over an outbox")
     status_horizon_days: float = Field(default=7, gt=0, description="How long `GET /commands/{id}` knows a command")
     fault: Literal["", "kill-after-state-write"] = Field(
@@ -182,7 +187,7 @@ class CommandHandler(Generic[S, C]):
         )
 
     async def _deployment(self, subject: str, items: Sequence[Inbound]) -> _Step[S]:
-        async with self._parallel:
+        async with self._parallel, self.store.exclusive(subject):
             for _ in range(_CONFLICT_ATTEMPTS):
                 current = await self.store.load(subject)
                 step = self._apply(current, items, await self._evicted_outcomes(current, items))
@@ -370,11 +375,13 @@ class OutboxSweeper:
             # (flushed documents leave the query); later, one page per run is enough.
             for _ in range(50 if first else 1):
                 found = await self.store.with_pending(self.per_query)
-                for aggregate in found:
-                    if aggregate.pending_since is not None and aggregate.pending_since > cutoff:
-                        continue
-                    await self.outbox.flush(aggregate, by="sweeper")
-                    swept += len(aggregate.outbox)
+                for listed in found:
+                    async with self.store.exclusive(listed.deployment_id):
+                        aggregate = await self.store.load(listed.deployment_id)  # as it is now
+                        if aggregate.pending_since is not None and aggregate.pending_since > cutoff:
+                            continue
+                        await self.outbox.flush(aggregate, by="sweeper")
+                        swept += len(aggregate.outbox)
                 if len(found) < self.per_query:
                     break
             self._swept_at_start = True

@@ -27,6 +27,7 @@ from shared.messaging.publisher import KafkaPublisher
 from shared.service.command_api import current_status
 from shared.service.commands import CommandHandler, CommandMetrics, Outbox, OutboxSweeper
 from shared.storage.aggregates import CommandRecord
+from shared.storage.backend import backend_of
 from shared.storage.mongo import mongo_client
 from tests.infra import Infra
 from tests.support import created, package
@@ -154,6 +155,11 @@ async def test_the_second_of_two_conflicting_commands_sees_the_first(store: Acti
 
 
 async def test_two_instances_racing_on_one_deployment_decide_one_after_the_other(store: ActionsStore) -> None:
+    if not (await backend_of(store.deployments.collection.database.client)).atomic_revision_guard:
+        pytest.skip(
+            "this database cannot refuse the losing write of a race between processes (FerretDB v1 without "
+            "the PostgreSQL trigger of shared.storage.ferretdb_postgres, e.g. on SQLite)"
+        )
     first, _, published_1 = kit(store)
     second, _, published_2 = kit(store)
     # Two partitions: one partition's records are never handled out of order, but a producer with
@@ -253,3 +259,29 @@ async def test_outcomes_that_leave_a_full_document_still_answer_and_still_dedupe
     assert ((await status(store, "c-0")).status, (await status(store, "c-1")).code) == ("completed", "already-exists")
     await handler([inbound(register("d-1", "c-0"), 10)])  # re-sent long after: found in the status collection
     assert len(published.sent) == 4
+
+
+async def test_in_one_process_the_sweeper_and_the_handler_never_overwrite_each_other(store: ActionsStore) -> None:
+    """FerretDB v1 checks `{_id, _rev}` between its read and its write, so two guarded writes at once
+    can both land; within one process the store's per-deployment lock keeps them apart."""
+    fleet = [f"d-{n}" for n in range(10)]
+    crashing, _, _ = kit(store, crash=True)
+    for n, deployment in enumerate(fleet):  # each left with a pending outbox
+        with pytest.raises(Crash):
+            await crashing([inbound(register(deployment, f"first-{n}"), n)])
+    handler, sweeper, published = kit(store)
+    sweeper.clock = lambda: NOW + timedelta(minutes=5)
+    await sweeper.swept_at_start()
+    for n, deployment in enumerate(fleet):  # leave them pending again, then race a sweep and new commands
+        with pytest.raises(Crash):
+            await crashing([inbound(register(deployment, f"second-{n}"), 100 + n)])
+    await asyncio.gather(
+        sweeper.sweep(), handler([inbound(register(d, f"third-{n}"), 200 + n) for n, d in enumerate(fleet)])
+    )
+    for n, deployment in enumerate(fleet):
+        document = await store.deployments.load(deployment)
+        assert [o.command_id for o in document.recent] == [f"first-{n}", f"second-{n}", f"third-{n}"]
+        assert document.outbox == ()
+    assert {e.causationid for e in published.sent} == {
+        f"{k}-{n}" for k in ("first", "second", "third") for n in range(10)
+    }
