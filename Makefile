@@ -1,5 +1,5 @@
 # Lifecycle: `make run` starts Kafka, the database and the four services and plays the demo;
-# `make test` runs the whole suite, provisioning Kafka and FerretDB locally when nothing is configured.
+# `make test` runs the whole suite, provisioning Kafka, PostgreSQL and FerretDB locally when nothing is configured.
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
 PYTHON ?= python3
@@ -21,19 +21,22 @@ $(STAMP): pyproject.toml
 
 venv: $(STAMP) ## Create the virtualenv with the project and its dev tools
 
-infra-install: ## Fetch Kafka's jars and build FerretDB (once; cached under .local/)
+infra-install: venv ## Fetch Kafka's jars, create the PostgreSQL cluster, build FerretDB (once; cached under .local/)
 	bash infra/kafka.sh install
+	bash infra/postgres.sh install
 	bash infra/ferretdb.sh build
 
-infra-up: venv infra-install ## Start Kafka and FerretDB and wait until they answer
+infra-up: venv infra-install ## Start Kafka, PostgreSQL and FerretDB and wait until they answer
 	bash infra/kafka.sh start
+	bash infra/postgres.sh start
 	bash infra/ferretdb.sh start
 	bash infra/kafka.sh wait 120
 	bash infra/ferretdb.sh wait 60
 	$(PY) infra/ready.py 120
 
-infra-down: ## Stop Kafka and FerretDB
+infra-down: ## Stop FerretDB, PostgreSQL and Kafka
 	-bash infra/ferretdb.sh stop
+	-bash infra/postgres.sh stop
 	-bash infra/kafka.sh stop
 
 up: infra-up ## Start everything in the background
@@ -73,4 +76,5 @@ bench: infra-up ## Benchmarks at fleet size beside raw baselines, into bench-res
 clean: down ## Stop everything and delete local data (keeps downloaded jars and the FerretDB binary)
 	-bash infra/kafka.sh clean
 	-bash infra/ferretdb.sh clean
+	-bash infra/postgres.sh clean
 	rm -rf .local/services

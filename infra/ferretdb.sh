@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Local FerretDB v1 (MongoDB wire protocol, SQLite backend) without Docker.
+# Local FerretDB v1 (MongoDB wire protocol) on the local PostgreSQL (infra/postgres.sh), without Docker.
 # Usage: infra/ferretdb.sh build|start|stop|status|wait [timeout_s]|clean
 set -euo pipefail
 
@@ -7,11 +7,13 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 SRC="$ROOT/infra/ferretdb"
 HOME_DIR="${LIFECYCLE_HOME:-$ROOT/.local}"
 STATE="$HOME_DIR/ferretdb"
-BIN="$HOME_DIR/bin/lifecycle-ferretdb"
+# LIFECYCLE_FERRETDB_BIN: build and run another binary, e.g. to try a change beside a running instance.
+BIN="${LIFECYCLE_FERRETDB_BIN:-$HOME_DIR/bin/lifecycle-ferretdb}"
 PIDFILE="$STATE/ferretdb.pid"
 LOG="$STATE/logs/ferretdb.log"
 HOST=127.0.0.1
 PORT="${LIFECYCLE_MONGO_PORT:-27017}"
+POSTGRES=(bash "$ROOT/infra/postgres.sh")
 
 die() { echo "ferretdb.sh: $*" >&2; exit 1; }
 
@@ -46,9 +48,8 @@ cmd_build() {
   mkdir -p "$(dirname "$BIN")"
   echo "ferretdb.sh: building $BIN (first build takes a minute or two)..." >&2
   # GOTOOLCHAIN=local: never try to download a toolchain; -mod=mod: fetch modules from the
-  # proxy as go.sum allows; no_postgresql: we only use SQLite, and it builds faster.
-  (cd "$SRC" && GOTOOLCHAIN=local GOFLAGS="-mod=mod -buildvcs=false" \
-    go build -trimpath -tags ferretdb_no_postgresql -o "$BIN.tmp" .)
+  # proxy as go.sum allows.
+  (cd "$SRC" && GOTOOLCHAIN=local GOFLAGS="-mod=mod -buildvcs=false" go build -trimpath -o "$BIN.tmp" .)
   mv -f "$BIN.tmp" "$BIN"
 }
 
@@ -60,13 +61,16 @@ cmd_start() {
   fi
   rm -f "$PIDFILE"
   port_open && die "port $HOST:$PORT is already in use by another process (not ours). Stop it or set LIFECYCLE_MONGO_PORT."
+  "${POSTGRES[@]}" status 2>/dev/null ||
+    die "PostgreSQL is not running; start it first: bash infra/postgres.sh start (make infra-up does both)"
+  local pg_url; pg_url="$("${POSTGRES[@]}" url)"
   cmd_build
-  mkdir -p "$STATE/data" "$STATE/logs"
-  echo "=== start $(date -Is) port $PORT ===" >>"$LOG"
+  mkdir -p "$STATE/logs"
+  echo "=== start $(date -Is) port $PORT, $pg_url ===" >>"$LOG"
   # setsid detaches from our session so the server outlives this shell; the inner bash
   # writes its own pid and then execs, so the pid file names the server itself.
   DO_NOT_TRACK=1 setsid nohup bash -c 'echo $$ >"$0"; exec "$@"' "$PIDFILE" \
-    "$BIN" -listen-addr "$HOST:$PORT" -sqlite-dir "$STATE/data" </dev/null >>"$LOG" 2>&1 &
+    "$BIN" -listen-addr "$HOST:$PORT" -postgresql-url "$pg_url" </dev/null >>"$LOG" 2>&1 &
   # Give the inner bash time to write the pid file and exec the server.
   for _ in $(seq 50); do
     pid="$(running_pid)" && break
@@ -114,6 +118,7 @@ cmd_wait() {
   die "ferretdb did not accept connections on $HOST:$PORT within ${timeout}s"
 }
 
+# The data lives in PostgreSQL (infra/postgres.sh clean); this only removes logs and pid file.
 cmd_clean() { cmd_stop; rm -rf "$STATE"; echo "removed $STATE (binary kept)"; }
 
 case "${1:-}" in

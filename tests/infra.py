@@ -1,8 +1,8 @@
 """Where the tests find Kafka and a MongoDB-wire database.
 
 In order: URLs from the environment (LIFECYCLE_TEST_KAFKA, LIFECYCLE_TEST_MONGO_URL); containers
-when a Docker engine answers; else the project's own local Kafka and FerretDB, started here and
-stopped afterwards (unless they were already running, e.g. under `make run`).
+when a Docker engine answers; else the project's own local Kafka, PostgreSQL and FerretDB (on that
+PostgreSQL), started here and stopped afterwards (unless they were already running, e.g. under `make run`).
 """
 
 from __future__ import annotations
@@ -39,16 +39,37 @@ def _script(name: str, *args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
+def local_postgres_url(database: str = "ferretdb") -> str | None:
+    """URL of a FerretDB-ready database on the project's local PostgreSQL, created if missing (idempotent),
+    e.g. for a private FerretDB that a test starts and kills; None when that PostgreSQL is not running."""
+    if _script("postgres", "status").returncode != 0:
+        return None
+    result = _script("postgres", "setup", database)
+    if result.returncode != 0:
+        raise RuntimeError(f"could not set up PostgreSQL database {database}:\n{result.stdout}\n{result.stderr}")
+    return _script("postgres", "url", database).stdout.strip()
+
+
 @contextlib.contextmanager
 def _local() -> Iterator[Infra]:
     started = []
+
+    def start(name: str) -> None:
+        result = _script(name, "start")
+        if result.returncode != 0:
+            raise RuntimeError(f"could not start {name}:\n{result.stdout}\n{result.stderr}")
+        started.append(name)
+
     try:
         for name in ("kafka", "ferretdb"):
             if _script(name, "status").returncode != 0:
-                result = _script(name, "start")
-                if result.returncode != 0:
-                    raise RuntimeError(f"could not start {name}:\n{result.stdout}\n{result.stderr}")
-                started.append(name)
+                # FerretDB stores its data in the local PostgreSQL: start that first (it waits until ready),
+                # and only for a FerretDB started here; a running FerretDB already has its database.
+                if name == "ferretdb" and _script("postgres", "status").returncode != 0:
+                    start("postgres")
+                start(name)
+        # Kafka's JVM boots while PostgreSQL and FerretDB start; wait for both only now.
+        for name in ("kafka", "ferretdb"):
             waited = _script(name, "wait", "120")
             if waited.returncode != 0:
                 raise RuntimeError(f"{name} is not ready:\n{waited.stdout}\n{waited.stderr}")
