@@ -33,6 +33,7 @@ class Config:
     query_seconds: float
     latency_seconds: float
     latency_rates: tuple[float, ...]
+    latency_drain_s: float  # how long to wait for the last events of a rate before calling them not visible
     phases: tuple[str, ...]
     seed: int
     db_timeout_s: float
@@ -104,6 +105,7 @@ def parse_args(argv: Sequence[str] | None = None) -> Config:
         query_seconds=min(args.query_seconds, 2.0) if args.quick else args.query_seconds,
         latency_seconds=min(args.latency_seconds, 5.0) if args.quick else args.latency_seconds,
         latency_rates=tuple(float(r) for r in args.latency_rates.split(",") if r.strip()),
+        latency_drain_s=15.0 if args.quick else 120.0,
         phases=tuple(args.only or PHASES),
         seed=args.seed,
         db_timeout_s=args.db_timeout,

@@ -26,8 +26,6 @@ from services.inventory.settings import InventorySettings
 from shared.messaging.consumer import BatchConsumer, Inbound
 from shared.messaging.publisher import standalone_publisher
 
-_DRAIN_S = 120.0  # how long to wait for the last events of a rate before calling them not visible
-
 
 async def bench_latency(cfg: Config, settings: InventorySettings, size: int) -> list[dict[str, Any]]:
     await ready_topics(cfg.kafka, settings.topics, cfg.partitions)
@@ -80,7 +78,7 @@ async def bench_latency(cfg: Config, settings: InventorySettings, size: int) -> 
             send_s = time.perf_counter() - started
             await asyncio.gather(*tasks)
             tasks.clear()
-            complete = await _until_applied(measured, applied_at, _DRAIN_S)
+            complete = await _until_applied(measured, applied_at, cfg.latency_drain_s)
             seen = [applied_at[i] - sent_at[i] for i in measured if i in applied_at]
             results.append(
                 {

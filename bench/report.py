@@ -140,8 +140,11 @@ def render_latency(runs: list[dict[str, Any]]) -> list[str]:
         f"{runs[0]['batch_max_records']} or {runs[0]['batch_timeout_ms']} ms), events about all "
         f"{runs[0]['deployments']:,} deployments",
         "",
-        *_table(
-            ["events/s", "achieved", "seconds", "p50 ms", "p95 ms", "p99 ms", "max ms", "visible"], "rrrrrrrr", rows
+        *_table(["events/s", "achieved", "seconds", "p50 ms", "p95 ms", "p99 ms", "max ms", "visible"], "r" * 8, rows),
+        *(
+            ["", "Events not visible within the wait after publishing stopped are left out of the percentiles."]
+            if not all(run["complete"] for run in runs)
+            else []
         ),
     ]
 

@@ -144,7 +144,8 @@ class AggregateStore(Generic[S]):
         lock, users = self._locks.get(deployment_id) or (asyncio.Lock(), 0)
         self._locks[deployment_id] = (lock, users + 1)
         try:
-            yield
+            async with lock:
+                yield
         finally:
             lock, users = self._locks[deployment_id]
             if users == 1:

@@ -10,7 +10,6 @@ import socket
 import subprocess
 from collections.abc import Iterator
 from datetime import datetime
-from pathlib import Path
 
 import pytest
 
@@ -19,7 +18,7 @@ from shared.contract.events.values import PrincipalType, Role
 from shared.contract.messages import Message
 from shared.service.settings import MongoSettings
 from tests.fixtures.inventory import running_inventory, settings_for
-from tests.infra import ROOT, Infra
+from tests.infra import ROOT, Infra, local_postgres_url
 from tests.integration.inventory.recount import assert_counters_exact
 from tests.support import Publisher, at, created, eventually
 
@@ -27,11 +26,11 @@ BINARY = ROOT / ".local" / "bin" / "lifecycle-ferretdb"
 
 
 class PrivateDatabase:
-    def __init__(self, data: Path) -> None:
+    def __init__(self, postgresql_url: str) -> None:
         with socket.socket() as sock:
             sock.bind(("127.0.0.1", 0))
             self.port = int(sock.getsockname()[1])
-        self.data = data
+        self.postgresql_url = postgresql_url
         self.process: subprocess.Popen[bytes] | None = None
 
     @property
@@ -44,8 +43,8 @@ class PrivateDatabase:
                 str(BINARY),
                 "-listen-addr",
                 f"127.0.0.1:{self.port}",
-                "-sqlite-dir",
-                str(self.data),
+                "-postgresql-url",
+                self.postgresql_url,
                 "-log-level",
                 "warn",
             ],
@@ -60,13 +59,14 @@ class PrivateDatabase:
 
 
 @pytest.fixture
-def database(tmp_path: Path) -> Iterator[PrivateDatabase]:
-    if not BINARY.exists():
+def database() -> Iterator[PrivateDatabase]:
+    postgresql_url = local_postgres_url("ferretdb_private")
+    if not BINARY.exists() or postgresql_url is None:
         pytest.skip(
             "runs a private FerretDB from the local build (make infra-install); "
             "with databases from LIFECYCLE_TEST_MONGO_URL or containers there is none to start and kill"
         )
-    private = PrivateDatabase(tmp_path / "data")
+    private = PrivateDatabase(postgresql_url)
     private.start()
     yield private
     private.kill()

@@ -7,7 +7,6 @@ import signal
 import socket
 import subprocess
 from collections.abc import AsyncIterator, Iterator, Sequence
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -19,7 +18,7 @@ from shared.contract import events as ev
 from shared.messaging.consumer import BatchConsumer, Inbound
 from shared.service.settings import ConsumerSettings, MongoSettings
 from tests.fixtures.inventory import RunningService, running_inventory, settings_for
-from tests.infra import ROOT, Infra
+from tests.infra import ROOT, Infra, local_postgres_url
 from tests.support import Publisher, at, created, eventually
 
 FERRETDB = ROOT / ".local" / "bin" / "lifecycle-ferretdb"
@@ -91,11 +90,11 @@ async def test_not_ready_while_the_handler_keeps_failing_transiently_and_ready_o
 class PrivateDatabase:
     """A FerretDB of this test's own, so that stopping it disturbs no one else."""
 
-    def __init__(self, data: Path) -> None:
+    def __init__(self, postgresql_url: str) -> None:
         with socket.socket() as sock:
             sock.bind(("127.0.0.1", 0))
             self.port = int(sock.getsockname()[1])
-        self.data = data
+        self.postgresql_url = postgresql_url
         self.process: subprocess.Popen[bytes] | None = None
 
     @property
@@ -103,7 +102,7 @@ class PrivateDatabase:
         return f"mongodb://127.0.0.1:{self.port}"
 
     def start(self) -> None:
-        command = [str(FERRETDB), "-listen-addr", f"127.0.0.1:{self.port}", "-sqlite-dir", str(self.data)]
+        command = [str(FERRETDB), "-listen-addr", f"127.0.0.1:{self.port}", "-postgresql-url", self.postgresql_url]
         self.process = subprocess.Popen(
             [*command, "-log-level", "warn"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
         )
@@ -115,10 +114,11 @@ class PrivateDatabase:
 
 
 @pytest.fixture
-def private_database(tmp_path: Path) -> Iterator[PrivateDatabase]:
-    if not FERRETDB.exists():
-        pytest.skip("runs a private FerretDB from the local build (make infra-install)")
-    database = PrivateDatabase(tmp_path / "data")
+def private_database() -> Iterator[PrivateDatabase]:
+    postgresql_url = local_postgres_url("ferretdb_private")
+    if not FERRETDB.exists() or postgresql_url is None:
+        pytest.skip("runs a private FerretDB from the local build on the local PostgreSQL (make infra-install)")
+    database = PrivateDatabase(postgresql_url)
     database.start()
     yield database
     database.kill()

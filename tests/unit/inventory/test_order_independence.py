@@ -176,8 +176,8 @@ def test_the_strategies_cover_every_event_type_the_inventory_folds() -> None:
 def histories(draw: st.DrawFn) -> list[Recorded[Message]]:
     # A few event types per history, so that events which interact (two creations, a clear and the
     # reports before it, a revocation and the share it undoes) meet often.
-    kinds = draw(st.lists(st.sampled_from(list(TRACKED)), min_size=1, max_size=6, unique=True))
-    messages = draw(st.lists(st.one_of(*(TRACKED[kind] for kind in kinds)), min_size=1, max_size=25))
+    kinds = draw(st.lists(st.sampled_from(list(TRACKED)), min_size=1, max_size=4, unique=True))
+    messages = draw(st.lists(st.one_of(*(TRACKED[kind] for kind in kinds)), min_size=2, max_size=12))
     if draw(st.integers(0, 9)) == 0:
         messages.append(draw(st.one_of(*RARE.values())))
     ids = draw(
@@ -205,17 +205,15 @@ def fold(events: list[Recorded[Message]], *, reload: bool = False) -> dict[str, 
     return view.model_dump(mode="json")
 
 
-@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=600, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(events=histories(), shuffler=st.randoms(use_true_random=False))
 def test_every_order_of_the_same_events_folds_to_the_same_state(
     events: list[Recorded[Message]], shuffler: random.Random
 ) -> None:
     expected = fold(events)
     assert fold(list(reversed(events))) == expected
-    orders = [shuffler.sample(events, len(events)) for _ in range(3)]
-    assert fold(orders[0], reload=True) == expected
-    for order in orders[1:]:
-        assert fold(order) == expected
+    assert fold(shuffler.sample(events, len(events)), reload=True) == expected
+    assert fold(shuffler.sample(events, len(events))) == expected
 
 
 # ---------------------------------------------------------------- what was seen (issue 6)
