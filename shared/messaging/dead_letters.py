@@ -29,7 +29,6 @@ log = get_logger(__name__)
 Record: TypeAlias = "ConsumerRecord[bytes, bytes]"
 LEDGER_COLLECTION = "dead_letter_ledger"
 _DUPLICATE_KEY = 11000
-_WRITES_PER_COMMAND = FERRETDB_WRITES_PER_COMMAND  # FerretDB v1 hangs on update commands matching ~100 documents
 
 
 class Header:
@@ -109,8 +108,8 @@ class MongoLedger:
         return set()
 
     async def mark_sent(self, ids: Sequence[str]) -> None:
-        for start in range(0, len(ids), _WRITES_PER_COMMAND):
-            chunk = list(ids[start : start + _WRITES_PER_COMMAND])
+        for start in range(0, len(ids), FERRETDB_WRITES_PER_COMMAND):
+            chunk = list(ids[start : start + FERRETDB_WRITES_PER_COMMAND])
             await self.collection.update_many({"_id": {"$in": chunk}}, {"$set": {"sent": True}})
 
 

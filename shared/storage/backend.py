@@ -41,9 +41,10 @@ log = get_logger(__name__)
 T = TypeVar("T")
 DUPLICATE_KEY = 11000
 
-FERRETDB_WRITES_PER_COMMAND = 50
-"""FerretDB v1 holds a storage connection per matched update until the command ends and hangs from
-about 100 of them; commands of 50 stay clear of that. The write chunk size, defined only here."""
+FERRETDB_WRITES_PER_COMMAND = 25
+"""FerretDB v1 holds one PostgreSQL connection per update statement until the whole command ends, and
+hangs when its pool runs dry (a command of 50 hung with the default pool of 50; infra/ferretdb raises the
+pool to 256, shared by concurrent commands). Commands of 25 stay well clear. Defined only here."""
 
 
 class Kind(StrEnum):

@@ -120,8 +120,8 @@ def record_transition(
 
 
 def _counted_before(transition: Document, batch: Ranges) -> bool:
-    """Anchored before this batch's first record of its partition: its batch was committed, which
-    happens only after its counters were written."""
+    """Anchored before this batch's first record of its partition: records are applied in order, so
+    the batch that held the anchor was handled, counters included, before this one was read."""
     bounds = batch.get(transition["source"])
     return bounds is not None and transition["offset"] < bounds[0]
 

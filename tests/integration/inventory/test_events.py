@@ -47,6 +47,17 @@ from tests.support import (
 pytestmark = pytest.mark.integration
 
 
+async def until_summary(inventory: RunningService, check: Callable[[dict[str, Any]], bool]) -> None:
+    """The summary counters are written right after the deployments (shared.storage.counters), so
+    they may trail a deployment just seen by a few milliseconds."""
+
+    async def summarised() -> None:
+        summary = (await inventory.get("/deployments/summary")).json()
+        assert check(summary), summary
+
+    await eventually(summarised, within=10)
+
+
 def now() -> datetime:
     # Whole seconds: the database keeps milliseconds, so times compare exactly after a round trip.
     return datetime.now(UTC).replace(microsecond=0)
@@ -242,8 +253,7 @@ async def test_a_deleted_deployment_leaves_the_list_and_stays_readable_by_id(
     for token in ("admin-token", "alice-token"):
         assert await listed(inventory, token) == ["ev-kept"]
     assert await listed(inventory, "bob-token") == []
-    summary = (await inventory.get("/deployments/summary")).json()
-    assert (summary["deployments"], summary["predictions"]) == (1, 0)
+    await until_summary(inventory, lambda summary: (summary["deployments"], summary["predictions"]) == (1, 0))
 
 
 async def test_an_erased_deployment_is_gone_for_everyone(
@@ -257,7 +267,7 @@ async def test_an_erased_deployment_is_gone_for_everyone(
     for token in ("admin-token", "alice-token"):
         assert (await inventory.get("/deployments/ev-erased/model-history", token)).status_code == 404
         assert await status_of(inventory, "ev-erased", token) == 404
-    assert (await inventory.get("/deployments/summary")).json()["deployments"] == 0
+    await until_summary(inventory, lambda summary: summary["deployments"] == 0)
 
 
 async def test_importance_changed(inventory: RunningService, publisher: Publisher, namespace: str) -> None:
@@ -574,8 +584,8 @@ async def test_accuracy_can_be_unavailable(inventory: RunningService, publisher:
     body = await until(inventory, "ev-accuracy", lambda b: b["health"]["accuracy"]["status"] == "unavailable")
     assert body["health"]["accuracy"]["message"] == "no actuals"
     assert await listed(inventory, accuracy_health="unavailable") == ["ev-accuracy"]
-    summary = (await inventory.get("/deployments/summary")).json()
-    assert summary["accuracy"] == {"passing": 0, "warning": 0, "failing": 0, "unknown": 0, "unavailable": 1}
+    tile = {"passing": 0, "warning": 0, "failing": 0, "unknown": 0, "unavailable": 1}
+    await until_summary(inventory, lambda summary: summary["accuracy"] == tile)
 
 
 # ---------------------------------------------------------------- retraining
