@@ -18,7 +18,7 @@ from __future__ import annotations
 import dataclasses
 import time
 from collections.abc import Awaitable, Callable, Sequence
-from typing import Any
+from typing import Any, Protocol, runtime_checkable
 
 from faststream import AckPolicy
 from faststream.kafka import KafkaBroker
@@ -71,6 +71,15 @@ class Inbound:
 
 
 BatchHandler = Callable[[Sequence[Inbound]], Awaitable[object]]
+
+
+@runtime_checkable
+class ReleasingHandler(Protocol):
+    """A handler that reserves something per record before applying it (the projection claims event
+    ids) and must give it back for records that end up dead-lettered, so that a re-driven copy of
+    one of them (same event id, new offset) is applied rather than taken for a duplicate."""
+
+    async def release(self, batch: Sequence[Inbound]) -> None: ...
 """Applies valid messages; idempotent, and may be re-invoked on any subset of a batch."""
 
 
@@ -163,6 +172,9 @@ class BatchConsumer:
                 raw[item.position] = record
         failures = await isolate(self._timed_handler, valid, self.retrier, self._deterministic_failure)
         failed = {failure.item.position for failure in failures}
+        handler = self.handler
+        if failures and isinstance(handler, ReleasingHandler):
+            await self.retrier.run(lambda: handler.release([f.item for f in failures]))
         letters += [
             DeadLetter(raw[f.item.position], InvalidMessage("handler-error", describe(f.error))) for f in failures
         ]

@@ -132,6 +132,13 @@ class ProjectionStore(Generic[S]):
         result = await self.ledger.delete_many({"time": {"$lt": older_than}})
         return result.deleted_count
 
+    async def release(self, batch: Sequence[Inbound]) -> None:
+        """Give back the claims of events that were never applied (their records were dead-lettered),
+        so that a re-driven copy at a new position is applied instead of skipped as a duplicate."""
+        for item in batch:
+            claim = {"_id": item.envelope.id, "source": _source(item), "offset": item.position.offset}
+            await self.ledger.delete_one(claim)
+
     async def get(self, subject: str) -> S | None:
         document = await self.collection.find_one({"_id": subject})
         return self.model.model_validate(document) if document else None

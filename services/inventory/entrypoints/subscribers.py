@@ -25,3 +25,6 @@ class ProjectionHandler:
         if skipped:
             self.metrics.events_skipped.inc(skipped)
             log.info("redelivered events skipped", skipped=skipped)
+
+    async def release(self, batch: Sequence[Inbound]) -> None:
+        await self.store.projection.release(batch)

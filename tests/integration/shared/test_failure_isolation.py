@@ -223,3 +223,32 @@ async def test_a_redelivered_batch_is_dead_lettered_at_most_once_per_position(
     letters = await dead_letters(infra.kafka, namespace)
     assert sorted(header(letter, "dlq-error-code") for letter in letters) == ["handler-error", "not-json"]
     assert applied == ["r-3"] * 3  # applied every time (handlers dedupe), lettered once
+
+
+async def test_a_handler_error_letter_re_driven_after_the_fix_is_applied(
+    inventory: RunningService, publisher: Publisher, namespace: str, infra: Infra, monkeypatch: Any
+) -> None:
+    """The failed attempt claimed the event id in the projection's ledger before the domain raised;
+    the claim is given back with the dead letter, so the re-driven copy (a new offset) is applied."""
+    import services.inventory.adapters.store as store_module
+
+    real_evolve = store_module.evolve
+    broken = {"on": True}
+
+    def evolve_with_a_bug(state: Any, event: Any) -> Any:
+        if broken["on"] and event.id == "evt-bug":
+            raise KeyError("a bug in the domain")
+        return real_evolve(state, event)
+
+    monkeypatch.setattr(store_module, "evolve", evolve_with_a_bug)
+    topic = Topics(namespace).deployment_events
+    record = structured("DeploymentCreated", "buggy", creation("buggy"), event_id="evt-bug")
+    await send_together(publisher, topic, [(structured("DeploymentCreated", "fine", creation("fine")), "fine")])
+    await send_together(publisher, topic, [(record, "buggy")])
+    [letter] = await settled_dead_letters(infra, namespace, expected=1)
+    assert header(letter, "dlq-error-code") == "handler-error"
+    assert (await inventory.get("/deployments/buggy")).status_code == 404
+
+    broken["on"] = False  # the fix is deployed; the operator re-drives the letter to its source topic
+    await publisher.send(header(letter, "dlq-source-topic"), letter.value, letter.key)
+    await eventually(lambda: visible(inventory, "buggy"))
