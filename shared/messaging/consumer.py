@@ -80,6 +80,8 @@ class ReleasingHandler(Protocol):
     one of them (same event id, new offset) is applied rather than taken for a duplicate."""
 
     async def release(self, batch: Sequence[Inbound]) -> None: ...
+
+
 """Applies valid messages; idempotent, and may be re-invoked on any subset of a batch."""
 
 
