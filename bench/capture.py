@@ -1,8 +1,9 @@
 """What the store sends to the database, captured so that raw baselines replay exactly the same commands.
 
 A PyMongo command listener, registered once for the process (so the clients the services build report
-too). While `capturing` is on it keeps the read commands in the order sent, grouped by overlap: commands
-started while another was in flight were sent concurrently, and the replays send them concurrently too.
+too). While `capturing` is on it keeps the read commands in the order sent, with their answers, grouped by
+overlap: commands started while another was in flight were sent concurrently, and the replays send
+them concurrently too.
 It also adds up round trips per command in named phases, to say where the projection's time goes.
 """
 
@@ -24,13 +25,14 @@ READS = frozenset({"find", "aggregate", "count"})
 REPLAY_CONCURRENCY = 16  # shared.storage.backend reads by _id 16 at a time on FerretDB
 
 
-@dataclasses.dataclass(frozen=True)
+@dataclasses.dataclass
 class Captured:
     name: str
     database: str
     collection: str
     body: dict[str, Any]
     group: int  # commands of one group were in flight together
+    rows: list[Any] | None = None  # what the database answered, when it fit in one reply
 
 
 class CommandLog(monitoring.CommandListener):
@@ -40,6 +42,7 @@ class CommandLog(monitoring.CommandListener):
         self._in_flight: dict[int, str] = {}
         self._group = 0
         self._capture: list[Captured] | None = None
+        self._awaiting_reply: dict[int, Captured] = {}
 
     def started(self, event: monitoring.CommandStartedEvent) -> None:
         name = event.command_name
@@ -50,9 +53,18 @@ class CommandLog(monitoring.CommandListener):
         self._in_flight[event.request_id] = f"{name} {collection}".strip()
         if self._capture is not None and name in READS:
             body = {k: copy.deepcopy(v) for k, v in event.command.items() if not k.startswith(("$", "lsid"))}
-            self._capture.append(Captured(name, event.database_name, collection, body, self._group))
+            captured = Captured(name, event.database_name, collection, body, self._group)
+            self._capture.append(captured)
+            self._awaiting_reply[event.request_id] = captured
 
     def succeeded(self, event: monitoring.CommandSucceededEvent) -> None:
+        captured = self._awaiting_reply.pop(event.request_id, None)
+        if captured is not None:
+            cursor = event.reply.get("cursor")
+            if cursor is None:  # count
+                captured.rows = [copy.deepcopy(dict(event.reply))]
+            elif not cursor.get("id"):  # no getMore to follow: the whole answer is here
+                captured.rows = copy.deepcopy(list(cursor.get("firstBatch", [])))
         self._finish(event.request_id, event.duration_micros)
 
     def failed(self, event: monitoring.CommandFailedEvent) -> None:
@@ -81,6 +93,7 @@ class CommandLog(monitoring.CommandListener):
             yield captured
         finally:
             self._capture = None
+            self._awaiting_reply.clear()
 
     def seconds_by_command(self, phase: str) -> dict[str, dict[str, float]]:
         ranked = sorted(self.totals.get(phase, {}).items(), key=lambda item: -item[1][1])

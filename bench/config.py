@@ -31,6 +31,7 @@ class Config:
     query_min_runs: int
     query_warmup: int
     query_seconds: float
+    slow_query_s: float
     latency_seconds: float
     latency_rates: tuple[float, ...]
     latency_drain_s: float  # how long to wait for the last events of a rate before calling them not visible
@@ -65,6 +66,9 @@ def parse_args(argv: Sequence[str] | None = None) -> Config:
     parser.add_argument("--query-min-runs", type=int, default=1, help="measured runs, at least (slow queries)")
     parser.add_argument("--query-warmup", type=int, default=3, help="unmeasured runs first")
     parser.add_argument("--query-seconds", type=float, default=20.0, help="time budget of each query and path")
+    parser.add_argument(
+        "--slow-query-seconds", type=float, default=60.0, help="a query slower than this is run once, store only"
+    )
     parser.add_argument("--latency-seconds", type=float, default=60.0, help="publishing time at each rate (0: skip)")
     parser.add_argument("--latency-rates", default="100,500", help="events per second, one run each")
     parser.add_argument("--only", action="append", choices=PHASES, help="run only this phase (repeatable)")
@@ -103,6 +107,7 @@ def parse_args(argv: Sequence[str] | None = None) -> Config:
         query_min_runs=args.query_min_runs,
         query_warmup=min(args.query_warmup, 1) if args.quick else args.query_warmup,
         query_seconds=min(args.query_seconds, 2.0) if args.quick else args.query_seconds,
+        slow_query_s=args.slow_query_seconds,
         latency_seconds=min(args.latency_seconds, 5.0) if args.quick else args.latency_seconds,
         latency_rates=tuple(float(r) for r in args.latency_rates.split(",") if r.strip()),
         latency_drain_s=15.0 if args.quick else 120.0,

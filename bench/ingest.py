@@ -148,13 +148,11 @@ async def bench_ingest(
     projection_s = time.perf_counter() - started
 
     after = await _documents(store, touched)
-    lost = {
-        key: (before.get(key, 0) + dataset.predictions.get(key, 0), _predictions(after[key]) if key in after else None)
-        for key in touched
-        if key not in after or _predictions(after[key]) != before.get(key, 0) + dataset.predictions.get(key, 0)
-    }
-    if lost:
-        say(f"ingest at {size:,}: WRONG predictions on {len(lost)} deployments, e.g. {list(lost.items())[:3]}")
+    expected = {key: before.get(key, 0) + dataset.predictions.get(key, 0) for key in touched}
+    found = {key: _predictions(after[key]) if key in after else None for key in touched}
+    wrong = {key: (expected[key], found[key]) for key in touched if found[key] != expected[key]}
+    if wrong:
+        say(f"ingest at {size:,}: WRONG predictions on {len(wrong)} deployments, e.g. {list(wrong.items())[:3]}")
 
     say(f"ingest at {size:,}: PyMongo guarded replace_one, {events:,} one at a time")
     guarded_s = await guarded_writes(store, after, order)
@@ -185,7 +183,7 @@ async def bench_ingest(
             "raw_consume": round(raw_consume_s, 3),
         },
         "projection_over_guarded_writes": round(rates["projection"] / rates["pymongo_guarded_writes"], 3),
-        "projection_correct": not lost,
+        "projection_correct": not wrong,
         "summary_counters_equal_recount": exact,
         "projection_database_seconds": COMMANDS.seconds_by_command(phase),
     }

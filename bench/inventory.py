@@ -23,6 +23,7 @@ import dataclasses
 import os
 import platform
 import signal
+import sys
 import time
 import uuid
 from collections.abc import Sequence
@@ -136,7 +137,9 @@ def main(argv: Sequence[str] | None = None) -> None:
     # The consumer path logs every event at debug; keep the output readable, as a service at WARNING.
     configure_logging("bench", "WARNING", json=False)
     try:
-        results = asyncio.run(run(cfg))
+        # What the services log during the run goes to stderr with the progress lines; stdout gets the tables.
+        with contextlib.redirect_stdout(sys.stderr):
+            results = asyncio.run(run(cfg))
     except (asyncio.CancelledError, KeyboardInterrupt):
         raise SystemExit("bench: interrupted (its databases and topics were dropped)") from None
     table = render(results)

@@ -44,10 +44,7 @@ class PgFloor:
         floor.version = str(row[0]) if row else "?"
         await admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(database)))
         for _ in range(_CONNECTIONS):
-            connection = await psycopg.AsyncConnection.connect(floor.conninfo, autocommit=True)
-            # As the project sets for FerretDB: a generic plan cannot see the value inside `@>`.
-            await connection.execute("SET plan_cache_mode = force_custom_plan")
-            floor.connections.append(connection)
+            floor.connections.append(await psycopg.AsyncConnection.connect(floor.conninfo, autocommit=True))
         return floor
 
     @property

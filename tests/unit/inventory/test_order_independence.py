@@ -168,16 +168,47 @@ RARE: dict[type[Any], st.SearchStrategy[Message]] = {
 }
 
 
+# Types whose events interact, drawn together so that they meet often in a short history.
+GROUPS: list[tuple[type[Any], ...]] = [
+    (
+        ev.DeploymentCreated,
+        ev.DeploymentActivated,
+        ev.DeploymentDeactivated,
+        ev.DeploymentErrored,
+        ev.DeploymentDeleted,
+        ev.DeploymentImportanceChanged,
+        ev.DeploymentSettingsChanged,
+    ),
+    (ev.DeploymentCreated, ev.DeploymentShared, ev.DeploymentAccessRevoked),
+    (ev.DeploymentCreated, ev.ModelReplaced, ev.ChallengerAdded, ev.ChallengerRemoved),
+    (ev.DeploymentStatisticsCleared, ev.PredictionsRecorded),
+    (
+        ev.DeploymentStatisticsCleared,
+        ev.ServiceHealthChanged,
+        ev.DriftDetected,
+        ev.AccuracyChanged,
+        ev.FairnessChanged,
+    ),
+    (
+        ev.RetrainingRunStarted,
+        ev.RetrainingRunStepChanged,
+        ev.RetrainingRunSucceeded,
+        ev.RetrainingRunFailed,
+        ev.RetrainingRunCanceled,
+    ),
+    tuple(TRACKED),
+]
+
+
 def test_the_strategies_cover_every_event_type_the_inventory_folds() -> None:
     assert set(RULES) == set(TRACKED) | {ev.DeploymentErased}
+    assert set(TRACKED) == {kind for group in GROUPS[:-1] for kind in group}
 
 
 @st.composite
 def histories(draw: st.DrawFn) -> list[Recorded[Message]]:
-    # A few event types per history, so that events which interact (two creations, a clear and the
-    # reports before it, a revocation and the share it undoes) meet often.
-    kinds = draw(st.lists(st.sampled_from(list(TRACKED)), min_size=1, max_size=4, unique=True))
-    messages = draw(st.lists(st.one_of(*(TRACKED[kind] for kind in kinds)), min_size=2, max_size=12))
+    kinds = draw(st.sampled_from(GROUPS))
+    messages = draw(st.lists(st.one_of(*(TRACKED[kind] for kind in kinds)), min_size=2, max_size=14))
     if draw(st.integers(0, 9)) == 0:
         messages.append(draw(st.one_of(*RARE.values())))
     ids = draw(

@@ -39,7 +39,8 @@ def test_every_decision_says_why_and_the_revision_guard_is_never_off() -> None:
 
 def test_writes_are_chunked_only_where_the_backend_needs_it() -> None:
     ferret = Backend.for_build_info({"ferretdbVersion": "v1"})
-    assert [len(chunk) for chunk in ferret.chunks(list(range(120)))] == [50, 50, 20]
+    size = FERRETDB_WRITES_PER_COMMAND
+    assert [len(chunk) for chunk in ferret.chunks(list(range(2 * size + 7)))] == [size, size, 7]
     assert [len(chunk) for chunk in Backend.for_build_info({}).chunks(list(range(120)))] == [120]
 
 
