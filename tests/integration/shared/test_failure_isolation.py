@@ -11,6 +11,7 @@ from typing import Any
 from pymongo.errors import AutoReconnect
 
 from services.inventory.bootstrap import inventory_registry
+from services.inventory.domain.evolve import evolve
 from shared.contract.topology import Topics
 from shared.messaging.consumer import BatchConsumer, Inbound
 from shared.messaging.dead_letters import DeadLetters, MongoLedger
@@ -230,17 +231,14 @@ async def test_a_handler_error_letter_re_driven_after_the_fix_is_applied(
 ) -> None:
     """The failed attempt claimed the event id in the projection's ledger before the domain raised;
     the claim is given back with the dead letter, so the re-driven copy (a new offset) is applied."""
-    import services.inventory.adapters.store as store_module
-
-    real_evolve = store_module.evolve
     broken = {"on": True}
 
     def evolve_with_a_bug(state: Any, event: Any) -> Any:
         if broken["on"] and event.id == "evt-bug":
             raise KeyError("a bug in the domain")
-        return real_evolve(state, event)
+        return evolve(state, event)
 
-    monkeypatch.setattr(store_module, "evolve", evolve_with_a_bug)
+    monkeypatch.setattr("services.inventory.adapters.store.evolve", evolve_with_a_bug)
     topic = Topics(namespace).deployment_events
     record = structured("DeploymentCreated", "buggy", creation("buggy"), event_id="evt-bug")
     await send_together(publisher, topic, [(structured("DeploymentCreated", "fine", creation("fine")), "fine")])
