@@ -16,7 +16,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from services.inventory.domain.predictions import Predictions, StatisticsClear
+from services.inventory.domain.predictions import Predictions as Predictions  # re-exported: part of the state
+from services.inventory.domain.predictions import StatisticsClear
 from shared.contract.events.monitoring import HEALTH_DIMENSIONS as HEALTH_DIMENSIONS  # defined by the contract
 from shared.contract.events.retraining import RunStatus, TriggerType
 from shared.contract.events.values import (
@@ -32,8 +33,6 @@ from shared.contract.events.values import (
     ValidationStatus,
 )
 from shared.domain.fold import Stamp, Stamped
-
-__all__ = ["Predictions", "StatisticsClear"]
 
 # Ascending sort puts failing first, as platform teams triage.
 HEALTH_RANK = {
