@@ -41,7 +41,13 @@ def read_api(store: InventoryStore, settings: InventorySettings) -> APIRouter:
         "",
         response_model=DeploymentPage,
         summary="List, search, filter and sort deployments",
-        description="Comma-separated values mean OR within a parameter and AND across parameters.",
+        description=(
+            "Comma-separated values mean OR within a parameter and AND across parameters. "
+            "On MongoDB the default sort and the common filters use compound indexes. On the local default "
+            "(FerretDB v1 on PostgreSQL) filters, sort and limit run over the whole collection in FerretDB: "
+            "measured about 7 ms per deployment (68 s at 10,000, 577 s at 100,000 on a loaded 2-core machine), "
+            "so it answers interactively only up to a few hundred deployments; use MongoDB for a fleet."
+        ),
         # The parameters are parsed from the raw query (repeats, comma lists, unknown names refused),
         # so they are described here for the OpenAPI document rather than declared one by one.
         openapi_extra={
