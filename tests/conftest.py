@@ -1,3 +1,8 @@
 """The suite's fixtures live in plugins, one per concern (see tests/fixtures/)."""
 
-pytest_plugins = ["tests.fixtures.infra", "tests.fixtures.inventory", "tests.fixtures.actions"]
+pytest_plugins = [
+    "tests.fixtures.infra",
+    "tests.fixtures.inventory",
+    "tests.fixtures.actions",
+    "tests.fixtures.private_database",
+]

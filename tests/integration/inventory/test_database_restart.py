@@ -5,78 +5,24 @@ binary."""
 
 from __future__ import annotations
 
-import signal
-import socket
-import subprocess
-from collections.abc import Iterator
 from datetime import datetime
-
-import pytest
 
 from shared.contract import events as ev
 from shared.contract.events.values import PrincipalType, Role
 from shared.contract.messages import Message
 from shared.service.settings import MongoSettings
 from tests.fixtures.inventory import running_inventory, settings_for
-from tests.infra import ROOT, Infra, local_postgres_url
+from tests.fixtures.private_database import PrivateDatabase
+from tests.infra import Infra
 from tests.integration.inventory.recount import assert_counters_exact
 from tests.support import Publisher, at, created, eventually
 
-BINARY = ROOT / ".local" / "bin" / "lifecycle-ferretdb"
-
-
-class PrivateDatabase:
-    def __init__(self, postgresql_url: str) -> None:
-        with socket.socket() as sock:
-            sock.bind(("127.0.0.1", 0))
-            self.port = int(sock.getsockname()[1])
-        self.postgresql_url = postgresql_url
-        self.process: subprocess.Popen[bytes] | None = None
-
-    @property
-    def url(self) -> str:
-        return f"mongodb://127.0.0.1:{self.port}"
-
-    def start(self) -> None:
-        self.process = subprocess.Popen(
-            [
-                str(BINARY),
-                "-listen-addr",
-                f"127.0.0.1:{self.port}",
-                "-postgresql-url",
-                self.postgresql_url,
-                "-log-level",
-                "warn",
-            ],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-
-    def kill(self) -> None:
-        if self.process and self.process.poll() is None:
-            self.process.send_signal(signal.SIGKILL)
-            self.process.wait(timeout=10)
-
-
-@pytest.fixture
-def database() -> Iterator[PrivateDatabase]:
-    postgresql_url = local_postgres_url("ferretdb_private")
-    if not BINARY.exists() or postgresql_url is None:
-        pytest.skip(
-            "runs a private FerretDB from the local build (make infra-install); "
-            "with databases from LIFECYCLE_TEST_MONGO_URL or containers there is none to start and kill"
-        )
-    private = PrivateDatabase(postgresql_url)
-    private.start()
-    yield private
-    private.kill()
-
 
 async def test_a_database_outage_delays_but_does_not_lose_or_double_events(
-    infra: Infra, namespace: str, database: PrivateDatabase, publisher: Publisher
+    infra: Infra, namespace: str, private_database: PrivateDatabase, publisher: Publisher
 ) -> None:
     settings = settings_for(infra, namespace).model_copy(
-        update={"mongo": MongoSettings(url=database.url, database=f"inv_{namespace}")}
+        update={"mongo": MongoSettings(url=private_database.url, database=f"inv_{namespace}")}
     )
     fleet = [f"outage-{n}" for n in range(10)]
     async with running_inventory(settings) as inventory:
@@ -88,7 +34,7 @@ async def test_a_database_outage_delays_but_does_not_lose_or_double_events(
             assert response.json()["count"] == len(fleet)
 
         await eventually(listed, within=60)
-        database.kill()
+        private_database.kill()
         during: list[tuple[Message, datetime | None]] = [
             (ev.PredictionsRecorded(deployment_id=d, count=k, predicted_at=at(k)), None)
             for d in fleet
@@ -98,7 +44,7 @@ async def test_a_database_outage_delays_but_does_not_lose_or_double_events(
         during += [(ev.DeploymentDeactivated(deployment_id=fleet[1]), at(2)), (drift(fleet[2]), at(2))]
         await publisher.emit_many(namespace, during)
         await eventually(lambda: _failed_batches(inventory.app), within=30)
-        database.start()
+        private_database.start()
 
         async def caught_up() -> None:
             response = await inventory.get("/deployments", limit=100)

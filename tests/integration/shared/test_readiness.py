@@ -3,13 +3,9 @@ progress, ready again once it does; `lifecycle_consumer_stalled` shows the same 
 
 from __future__ import annotations
 
-import signal
-import socket
-import subprocess
-from collections.abc import AsyncIterator, Iterator, Sequence
+from collections.abc import AsyncIterator, Sequence
 from typing import Any
 
-import pytest
 import pytest_asyncio
 from pymongo.errors import NetworkTimeout
 
@@ -18,10 +14,9 @@ from shared.contract import events as ev
 from shared.messaging.consumer import BatchConsumer, Inbound
 from shared.service.settings import ConsumerSettings, MongoSettings
 from tests.fixtures.inventory import RunningService, running_inventory, settings_for
-from tests.infra import ROOT, Infra, local_postgres_url
+from tests.fixtures.private_database import PrivateDatabase
+from tests.infra import Infra
 from tests.support import Publisher, at, created, eventually
-
-FERRETDB = ROOT / ".local" / "bin" / "lifecycle-ferretdb"
 
 
 def impatient(settings: InventorySettings, **over: Any) -> InventorySettings:
@@ -85,43 +80,6 @@ async def test_not_ready_while_the_handler_keeps_failing_transiently_and_ready_o
 
     await eventually(ready_again)
     assert await stalled_gauge(service) == "lifecycle_consumer_stalled 0.0"
-
-
-class PrivateDatabase:
-    """A FerretDB of this test's own, so that stopping it disturbs no one else."""
-
-    def __init__(self, postgresql_url: str) -> None:
-        with socket.socket() as sock:
-            sock.bind(("127.0.0.1", 0))
-            self.port = int(sock.getsockname()[1])
-        self.postgresql_url = postgresql_url
-        self.process: subprocess.Popen[bytes] | None = None
-
-    @property
-    def url(self) -> str:
-        return f"mongodb://127.0.0.1:{self.port}"
-
-    def start(self) -> None:
-        command = [str(FERRETDB), "-listen-addr", f"127.0.0.1:{self.port}", "-postgresql-url", self.postgresql_url]
-        self.process = subprocess.Popen(
-            [*command, "-log-level", "warn"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-        )
-
-    def kill(self) -> None:
-        if self.process and self.process.poll() is None:
-            self.process.send_signal(signal.SIGKILL)
-            self.process.wait(timeout=10)
-
-
-@pytest.fixture
-def private_database() -> Iterator[PrivateDatabase]:
-    postgresql_url = local_postgres_url("ferretdb_private")
-    if not FERRETDB.exists() or postgresql_url is None:
-        pytest.skip("runs a private FerretDB from the local build on the local PostgreSQL (make infra-install)")
-    database = PrivateDatabase(postgresql_url)
-    database.start()
-    yield database
-    database.kill()
 
 
 async def test_not_ready_during_a_database_outage_and_ready_after(
