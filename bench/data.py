@@ -23,6 +23,7 @@ import bson
 import orjson
 
 from services.inventory.adapters.query import Caller
+from services.inventory.adapters.store import QUERIED
 from services.inventory.domain.evolve import evolve
 from services.inventory.domain.state import DeploymentView
 from shared.contract import events as ev
@@ -44,6 +45,7 @@ from shared.contract.messages import Message
 from shared.contract.topology import Topics
 from shared.messaging.consumer import Inbound, Position
 from shared.storage.counters import COUNTED, COUNTING, Contribution, record_transition
+from shared.storage.layout import STATE, packed
 from shared.storage.mongo import Document
 
 T0 = datetime(2026, 11, 1, tzinfo=UTC)
@@ -192,13 +194,13 @@ def view_of(n: int, seed: int) -> DeploymentView:
 
 def view_document(view: DeploymentView) -> Document:
     """The state as the projection stores it, with its `_id`, before the store's bookkeeping."""
-    return {**view.model_dump(mode="python"), "_id": view.deployment_id}
+    return {**packed(view, QUERIED), "_id": view.deployment_id}
 
 
 def bookkeeping(document: Document) -> Document:
     """What the projection store keeps in a document next to the view (applied offsets, revision),
     except its share of the summary counters, which is each document's own."""
-    own = {"_id", COUNTED, COUNTING, *DeploymentView.model_fields}
+    own = {"_id", COUNTED, COUNTING, STATE, *(path.split(".")[0] for path in QUERIED)}
     return {key: value for key, value in document.items() if key not in own}
 
 

@@ -33,6 +33,7 @@ from services.inventory.domain.state import DeploymentView
 from services.inventory.domain.summary import Tiles
 from shared.contract.topology import Topics
 from shared.messaging.consumer import BatchConsumer
+from shared.storage.layout import unpacked
 from shared.storage.mongo import Document
 
 _STALL_S = 60.0  # a consumer that gets nothing for this long while records are still expected has stalled
@@ -98,7 +99,7 @@ async def _documents(store: InventoryStore, ids: Sequence[str]) -> dict[str, Doc
 
 
 def _predictions(document: Document) -> int:
-    return DeploymentView.model_validate(document).predictions.total
+    return unpacked(DeploymentView, document).predictions.total
 
 
 async def guarded_writes(store: InventoryStore, documents: dict[str, Document], order: Sequence[str]) -> float:
@@ -163,7 +164,7 @@ async def bench_ingest(
     # the first size, if small).
     exact = None
     if size == cfg.sizes[0] and size <= _RECOUNT_UP_TO:
-        views = [DeploymentView.model_validate(d) async for d in store.collection.find({})]
+        views = [unpacked(DeploymentView, d) async for d in store.collection.find({})]
         exact = dict(Tiles.of(views).counts) == await store.counters.read(None)
         if not exact:
             say(f"ingest at {size:,}: the summary counters differ from a recount")

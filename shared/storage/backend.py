@@ -45,6 +45,9 @@ FERRETDB_WRITES_PER_COMMAND = 25
 """FerretDB v1 holds one PostgreSQL connection per update statement until the whole command ends, and
 hangs when its pool runs dry (a command of 50 hung with the default pool of 50; infra/ferretdb raises the
 pool to 256, shared by concurrent commands). Commands of 25 stay well clear. Defined only here."""
+FERRETDB_CONCURRENT_COMMANDS = 4
+"""FerretDB runs the statements of one command one after another; a few commands at once keep both
+PostgreSQL and FerretDB busy (4 x 25 connections, well inside the pool of 256)."""
 
 
 class Kind(StrEnum):
@@ -68,6 +71,8 @@ class Backend:
     read_many: ReadMany
     """How a batch's documents (or a caller's counter documents) are loaded by `_id`."""
     point_read_concurrency: int
+    concurrent_commands: int
+    """How many of one bulk write's commands are in flight at once."""
     secondary_indexes: bool
     """Whether `ensure_indexes` creates the indexes a store asks for."""
     atomic_revision_guard: bool = True
@@ -82,6 +87,7 @@ class Backend:
                 writes_per_command=FERRETDB_WRITES_PER_COMMAND,
                 read_many=ReadMany.POINT_READS,
                 point_read_concurrency=16,
+                concurrent_commands=FERRETDB_CONCURRENT_COMMANDS,
                 secondary_indexes=False,
                 atomic_revision_guard=atomic_revision_guard,
             )
@@ -91,6 +97,7 @@ class Backend:
             writes_per_command=None,
             read_many=ReadMany.IN_QUERY,
             point_read_concurrency=16,
+            concurrent_commands=1,
             secondary_indexes=True,
         )
 
@@ -99,8 +106,9 @@ class Backend:
         ferret = self.kind is Kind.FERRETDB
         return {
             "write_chunk": (
-                f"{self.writes_per_command} operations per command: FerretDB v1 hangs on an update command "
-                "matching ~100 documents"
+                f"{self.writes_per_command} operations per command, {self.concurrent_commands} commands at once: "
+                "FerretDB v1 hangs on an update command matching ~100 documents and runs a command's "
+                "statements one by one"
                 if ferret
                 else "one command per bulk write"
             ),

@@ -41,6 +41,7 @@ from shared.domain.recorded import Recorded
 from shared.messaging.consumer import Inbound
 from shared.storage.backend import DUPLICATE_KEY, Backend, backend_of
 from shared.storage.counters import Contribution, Counters, Ranges, record_transition
+from shared.storage.layout import packed, unpacked
 from shared.storage.mongo import Document
 from shared.storage.revisions import (
     GuardedWrite,
@@ -55,14 +56,16 @@ from shared.storage.revisions import (
 __all__ = ["ProjectionStore", "StaleProjection"]
 
 S = TypeVar("S", bound=BaseModel)
+_STORED_STATE = {"_counted": False, "_counting": False}
+"""What a point read leaves on the server: the counters' bookkeeping is of no use to a reader."""
 Evolve = Callable[[S | None, Recorded[Any]], S]
 Contribute = Callable[[S], Contribution | None]
 
 
 class ProjectionStore(Generic[S]):
-    """A collection of one document per subject (the state's fields plus `_applied` and `_rev`),
-    its ledger of claimed event ids, and optionally `counters` over it (`contribute` says what each
-    state adds to them)."""
+    """A collection of one document per subject (the state packed as shared.storage.layout says, with
+    copies of the `queried` paths, plus `_applied` and `_rev`), its ledger of claimed event ids, and
+    optionally `counters` over it (`contribute` says what each state adds to them)."""
 
     def __init__(
         self,
@@ -71,6 +74,7 @@ class ProjectionStore(Generic[S]):
         *,
         counters: Counters | None = None,
         contribute: Contribute[S] | None = None,
+        queried: Sequence[str] = (),
     ) -> None:
         if (counters is None) != (contribute is None):
             raise ValueError("counters and contribute go together")
@@ -79,6 +83,7 @@ class ProjectionStore(Generic[S]):
         self.model = model
         self.counters = counters
         self.contribute = contribute
+        self.queried = tuple(queried)
 
     async def prepare(self) -> None:
         backend = await self._backend()
@@ -99,7 +104,7 @@ class ProjectionStore(Generic[S]):
         applied = 0
         for subject, items in by_subject.items():
             document = current.get(subject)
-            state = self.model.model_validate(document) if document else None
+            state = unpacked(self.model, document) if document else None
             positions = positions_of(document)
             anchor: tuple[str, int] | None = None
             for inbound in items:
@@ -140,8 +145,8 @@ class ProjectionStore(Generic[S]):
             await self.ledger.delete_one(claim)
 
     async def get(self, subject: str) -> S | None:
-        document = await self.collection.find_one({"_id": subject})
-        return self.model.model_validate(document) if document else None
+        document = await self.collection.find_one({"_id": subject}, _STORED_STATE)
+        return unpacked(self.model, document) if document else None
 
     async def _backend(self) -> Backend:
         return await backend_of(self.collection.database.client)
@@ -174,7 +179,7 @@ class ProjectionStore(Generic[S]):
         return {event_id: (row["source"], row["offset"]) for event_id, row in rows.items()}
 
     def _document(self, subject: str, state: S, positions: dict[str, int], previous: Document | None) -> Document:
-        document = {**state.model_dump(mode="python"), "_id": subject, "_applied": positions_field(positions)}
+        document = {**packed(state, self.queried), "_id": subject, "_applied": positions_field(positions)}
         document["_rev"] = next_revision(previous)
         return document
 

@@ -9,6 +9,7 @@ backend (with the GIN index on `_id`, FerretDB serves the `{_id, _rev}` filter f
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Sequence
 from typing import Any
 
@@ -48,22 +49,26 @@ def next_revision(previous: Document | None) -> int:
 
 
 async def write_guarded(collection: AsyncCollection[Document], writes: Sequence[GuardedWrite], backend: Backend) -> int:
-    """Send the writes (unordered, in the backend's chunks); returns how many lost to another writer."""
-    lost = 0
-    for chunk in backend.chunks(writes):
-        try:
-            result = await collection.bulk_write(list(chunk), ordered=False)
-            done = result.inserted_count + result.matched_count
-        except BulkWriteError as exc:
-            if any(error.get("code") != DUPLICATE_KEY for error in exc.details.get("writeErrors", [])):
-                raise
-            done = int(exc.details.get("nInserted", 0)) + int(exc.details.get("nMatched", 0))
-        except OperationFailure as exc:
-            if not lost_revision_race(exc):
-                raise
-            return lost + len(chunk)  # the trigger stopped the command there: the caller re-reads anyway
-        lost += len(chunk) - done
-    return lost
+    """Send the writes (unordered, in the backend's chunks, that many at a time); returns how many lost
+    to another writer. Chunks touch distinct documents, so their order does not matter."""
+    gate = asyncio.Semaphore(backend.concurrent_commands)
+
+    async def send(chunk: Sequence[GuardedWrite]) -> int:
+        async with gate:
+            try:
+                result = await collection.bulk_write(list(chunk), ordered=False)
+                done = result.inserted_count + result.matched_count
+            except BulkWriteError as exc:
+                if any(error.get("code") != DUPLICATE_KEY for error in exc.details.get("writeErrors", [])):
+                    raise
+                done = int(exc.details.get("nInserted", 0)) + int(exc.details.get("nMatched", 0))
+            except OperationFailure as exc:
+                if not lost_revision_race(exc):
+                    raise
+                return len(chunk)  # the trigger stopped the command there: the caller re-reads anyway
+            return len(chunk) - done
+
+    return sum(await asyncio.gather(*(send(chunk) for chunk in backend.chunks(writes))))
 
 
 def positions_of(document: Document | None) -> Positions:

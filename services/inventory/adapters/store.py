@@ -20,6 +20,7 @@ from services.inventory.domain.state import HEALTH_DIMENSIONS, DeploymentView
 from services.inventory.domain.summary import Tiles, contribution
 from shared.messaging.consumer import Inbound
 from shared.storage.counters import Counters
+from shared.storage.layout import unpacked
 from shared.storage.mongo import Document, ensure_indexes
 from shared.storage.projection import ProjectionStore
 
@@ -42,7 +43,29 @@ _INDEXES = [
     IndexModel([("predictions.last_at", DESCENDING)]),
     IndexModel([("created_at", DESCENDING)]),
 ]
-_NOT_IN_PAGES = {"_applied": False, "_counted": False, "_counting": False, "model_history": False}
+QUERIED = (
+    "created",
+    "status",
+    "label",
+    "label_sort",
+    "description",
+    "importance",
+    "importance_rank",
+    "created_at",
+    "created_by",
+    "owners",
+    "users",
+    "consumers",
+    "tag_terms",
+    "prediction_environment.platform",
+    "model_package.target_type",
+    "predictions.total",
+    "predictions.last_at",
+    *(f"health.{d}.{part}" for d in HEALTH_DIMENSIONS for part in ("status", "rank")),
+)
+"""The paths the list's filters and sorts (services.inventory.adapters.query) and the indexes read;
+copied next to the packed state (shared.storage.layout)."""
+_NOT_IN_PAGES = {"_applied": False, "_counted": False, "_counting": False}
 
 
 class InventoryStore:
@@ -50,7 +73,7 @@ class InventoryStore:
         self.collection = db[collection]
         self.counters = Counters(db[f"{collection}_summary"])
         self.projection: ProjectionStore[DeploymentView] = ProjectionStore(
-            self.collection, DeploymentView, counters=self.counters, contribute=contribution
+            self.collection, DeploymentView, counters=self.counters, contribute=contribution, queried=QUERIED
         )
 
     async def create_indexes(self) -> None:
@@ -70,7 +93,7 @@ class InventoryStore:
         total = await self.collection.count_documents(query.filter)
         cursor = self.collection.find(query.filter, projection=_NOT_IN_PAGES)
         cursor = cursor.sort(query.sort).skip(query.offset).limit(query.limit)
-        return total, [DeploymentView.model_validate(document) async for document in cursor]
+        return total, [unpacked(DeploymentView, document) async for document in cursor]
 
     async def summary(self, caller: Caller) -> Tiles:
         """The tiles over what `caller` may see, from the maintained counters: one point read for

@@ -14,7 +14,9 @@ from pymongo.asynchronous.database import AsyncDatabase
 
 from services.inventory.adapters.store import COLLECTION, InventoryStore
 from services.inventory.domain.access import Caller
+from services.inventory.domain.state import DeploymentView
 from services.inventory.entrypoints.http import summary_of
+from shared.storage.layout import unpacked
 from shared.storage.mongo import Document
 
 CALLERS = {
@@ -36,15 +38,16 @@ async def recount(db: AsyncDatabase[Document], caller: Caller, collection: str =
     health = {dimension: Counter[str]() for dimension in _DIMENSIONS}
     predictions = 0
     async for document in db[collection].find({}):
-        if not document.get("created") or document.get("status") in (None, "deleted", "erased"):
+        view = unpacked(DeploymentView, document)
+        if not view.created or view.status in (None, "deleted", "erased"):
             continue
-        seeing = {grant["principal"] for grant in document.get("access", []) if grant["role"] in ("OWNER", "USER")}
+        seeing = {grant.principal for grant in view.access if grant.role in ("OWNER", "USER")}
         if not caller.admin and not seeing & set(caller.principals):
             continue
-        by_status[document["status"]] += 1
-        predictions += document["predictions"]["total"]
+        by_status[str(view.status)] += 1
+        predictions += view.predictions.total
         for dimension in _DIMENSIONS:
-            health[dimension][document["health"][dimension]["status"]] += 1
+            health[dimension][str(getattr(view.health, dimension).status)] += 1
     return {
         "deployments": sum(by_status.values()),
         "active_deployments": by_status["active"],

@@ -10,6 +10,7 @@ depend on how batches were cut)."""
 from __future__ import annotations
 
 import asyncio
+import json
 import random
 import uuid
 from datetime import UTC, datetime, timedelta
@@ -35,6 +36,7 @@ from shared.contract.messages import Message
 from shared.contract.topology import Topics
 from shared.messaging.partitioning import partition_for
 from shared.messaging.replay import replay
+from shared.storage.layout import STATE
 from shared.storage.mongo import Document, mongo_client
 from tests.fixtures.inventory import RunningService
 from tests.support import Publisher, created, package, until_applied
@@ -206,7 +208,12 @@ async def produce(publisher: Publisher, namespace: str, items: list[tuple[Messag
 
 
 def documents(rows: list[Document]) -> dict[str, Document]:
-    return {row["_id"]: {k: v for k, v in row.items() if k not in BOOKKEEPING} for row in rows}
+    """The documents without bookkeeping, the packed state as data (its text may order a mapping
+    differently)."""
+    return {
+        row["_id"]: {k: json.loads(v) if k == STATE else v for k, v in row.items() if k not in BOOKKEEPING}
+        for row in rows
+    }
 
 
 async def test_a_replay_of_a_long_mixed_stream_equals_the_live_projection(

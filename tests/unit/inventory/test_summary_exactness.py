@@ -31,6 +31,7 @@ from shared.contract.messages import Message
 from shared.domain.recorded import Recorded
 from shared.messaging.consumer import Inbound, Position
 from shared.storage.counters import COUNTING, Counters, record_transition
+from shared.storage.layout import unpacked
 from shared.storage.projection import ProjectionStore, StaleProjection
 from tests.unit.inventory.memory_db import Crash, MemoryClient
 
@@ -96,7 +97,7 @@ def recount(client: MemoryClient, principals: tuple[str, ...] | None) -> dict[st
     """Every document's share, summed over what `principals` may see, straight from the states."""
     summed: Counter[str] = Counter()
     for document in client["inventory"]["toys"].documents.values():
-        share = toy_share(Toy.model_validate(document))
+        share = toy_share(unpacked(Toy, document))
         if share and (principals is None or set(share.audience) & set(principals)):
             summed.update(share.counts)
     return {key: value for key, value in summed.items() if value}
