@@ -4,5 +4,7 @@ pytest_plugins = [
     "tests.fixtures.infra",
     "tests.fixtures.inventory",
     "tests.fixtures.actions",
+    "tests.fixtures.replacement",
     "tests.fixtures.private_database",
+    "tests.fixtures.trainer",
 ]

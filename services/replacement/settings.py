@@ -2,9 +2,32 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any, ClassVar
 
-from shared.service.settings import ServiceSettings
+from pydantic import ConfigDict, Field
+
+from shared.contract.events.values import Importance
+from shared.service.commands import CommandSettings
+from shared.service.settings import Part, ServiceSettings
+
+
+class ChangeRequestSettings(Part):
+    """Which deployments need an approved change request before their champion changes
+    (`REPLACEMENT_CHANGE_REQUESTS__...`, or `LIFECYCLE_CHANGE_REQUESTS__...` for every service at once):
+    keep them equal to the actions service's, which reviews the requests and expires them."""
+
+    model_config = ConfigDict(extra="ignore")  # the actions service's sweeper settings may be set for all
+
+    guarded: frozenset[Importance] = Field(
+        default=frozenset({Importance.HIGH, Importance.CRITICAL}),
+        description='Importances whose model changes need approval, as JSON: \'["HIGH", "CRITICAL"]\'; [] for none',
+    )
+    expire_after: timedelta = Field(
+        default=timedelta(days=7),
+        gt=timedelta(0),
+        description="How long a request waits for review: seconds or ISO 8601 ('P7D', 'PT12H')",
+    )
 
 
 class ReplacementSettings(ServiceSettings):
@@ -15,3 +38,10 @@ class ReplacementSettings(ServiceSettings):
     }
 
     service_name: str = "replacement"
+    commands: CommandSettings = CommandSettings()
+    change_requests: ChangeRequestSettings = ChangeRequestSettings()
+
+    @property
+    def catalog_group_id(self) -> str:
+        """The package catalog's consumer group (the registry stream), apart from the command handler's."""
+        return f"{self.group_id}.packages"

@@ -1,13 +1,151 @@
-"""Composition root: builds one retraining instance from its settings."""
+"""Composition root: builds one retraining instance from its settings.
+
+`create_app(settings, clock=...)`: the clock is what the handler decides with, what the scheduler loop
+finds work due by, and what the HTTP edge pre-checks with; tests inject one they move by hand (it is
+also `app.state.clock`). Event times of what other services publish (the trainer's answers, say) are
+their own clocks'.
+"""
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Awaitable, Callable
+from datetime import datetime, timedelta
+
 from fastapi import FastAPI
 
+from services.retraining.adapters.reports import Reports, health_reports
+from services.retraining.adapters.store import RetrainingStore
+from services.retraining.domain.decider import decider_for
+from services.retraining.entrypoints.admission import Admission, Refused, refused_response
+from services.retraining.entrypoints.http import retraining_api
+from services.retraining.entrypoints.scheduler import NudgingHandler, Scheduler
+from services.retraining.entrypoints.subscribers import retraining_registry, subscribe_commands
 from services.retraining.settings import RetrainingSettings
+from shared.messaging.dead_letters import LEDGER_COLLECTION, DeadLetters, MongoLedger
+from shared.service.command_api import CommandGateway, bearer_actor, command_status_router
+from shared.service.commands import (
+    KILL_AFTER_STATE_WRITE,
+    Clock,
+    CommandHandler,
+    CommandMetrics,
+    Outbox,
+    OutboxSweeper,
+    utc_now,
+)
+from shared.service.logging import get_logger
 from shared.service.runtime import Runtime, service_app
 
+log = get_logger(__name__)
 
-def create_app(settings: RetrainingSettings | None = None) -> FastAPI:
+
+def create_app(settings: RetrainingSettings | None = None, *, clock: Clock = utc_now) -> FastAPI:
     settings = settings or RetrainingSettings()
-    return service_app(Runtime(settings), title="Lifecycle retraining")
+    runtime = Runtime(settings)
+    rules = settings.rules.rules()
+    store = RetrainingStore(runtime.db, rules)
+    registry = retraining_registry()
+    outbox = Outbox(store.deployments, runtime.publisher, registry, CommandMetrics(runtime.metrics.registry))
+    sweeper = OutboxSweeper(
+        store.deployments, outbox, grace=timedelta(seconds=settings.commands.sweep_grace_s), clock=clock
+    )
+    handler = CommandHandler(
+        service=settings.service_name,
+        decider=decider_for(rules),
+        store=store.deployments,
+        statuses=store.statuses,
+        outbox=outbox,
+        clock=clock,
+        parallelism=settings.commands.parallelism,
+        after_state_write=_fault(settings),
+        before_first_batch=sweeper.swept_at_start,
+    )
+    scheduler = Scheduler(
+        store.deployments,
+        runtime.publisher,
+        rules,
+        service=settings.service_name,
+        metrics=runtime.metrics.registry,
+        resend_after=timedelta(seconds=settings.scheduler.resend_after_s),
+        clock=clock,
+    )
+    ledger = MongoLedger(runtime.db[LEDGER_COLLECTION])
+    dead_letters = DeadLetters(runtime.publisher, settings.topics.dead_letters, ledger, service=settings.service_name)
+    consumer = subscribe_commands(
+        settings, runtime.broker, NudgingHandler(handler, scheduler), dead_letters, runtime.metrics
+    )
+    runtime.readiness_checks["consumer"] = consumer.readiness
+
+    async def prune() -> None:
+        await store.prune_statuses(clock() - timedelta(days=settings.commands.status_horizon_days))
+
+    async def sweep() -> None:
+        await sweeper.sweep()
+
+    async def schedule() -> None:
+        await scheduler.tick()
+
+    def read_reports(deployment_id: str, before: datetime) -> Awaitable[Reports]:
+        topic = settings.topics.monitoring_events
+        return health_reports(settings.kafka.bootstrap_servers, topic, registry, deployment_id, before=before)
+
+    gateway = CommandGateway(runtime.publisher, store.statuses, store.deployments, clock=clock)
+    admission = Admission(gateway, store.deployments, handler.decision, clock=clock)
+    actor = bearer_actor(settings.api_tokens)
+    app = service_app(
+        runtime,
+        title="Lifecycle retraining",
+        description="Retraining settings and up to five policies per deployment (schedule, drift or accuracy "
+        "decline, by hand), their runs through a trainer to a new model, challenger or package, the run history, "
+        "and a backtest of a draft policy over the deployment's recorded health. Commands answer 202 and end in "
+        "events or a refusal with a reason.",
+        routers=[
+            retraining_api(admission, actor, read_reports, rules.max_policies),
+            command_status_router(store.statuses, store.deployments, actor),
+        ],
+        on_start=[store.create_indexes],
+        # The sweeper's first run, right at start, publishes whatever a crash left in an outbox.
+        periodic=[
+            (settings.commands.sweep_interval_s, _stoppable(sweep)),
+            (settings.scheduler.interval_s, _stoppable(schedule)),
+            (3600, _stoppable(prune)),
+        ],
+    )
+    app.add_exception_handler(Refused, refused_response)
+    app.state.store = store
+    app.state.consumer = consumer
+    app.state.sweeper = sweeper
+    app.state.scheduler = scheduler
+    app.state.clock = clock
+    return app
+
+
+def _stoppable(hook: Callable[[], Awaitable[None]]) -> Callable[[], Awaitable[None]]:
+    """A periodic hook that stops when its task is cancelled, even if the database driver swallowed the
+    CancelledError (as services/actions/bootstrap.py explains)."""
+
+    async def run() -> None:
+        try:
+            await hook()
+        finally:
+            task = asyncio.current_task()
+            if task is not None and task.cancelling():
+                raise asyncio.CancelledError
+
+    run.__name__ = getattr(hook, "__name__", "hook")
+    return run
+
+
+def _fault(settings: RetrainingSettings) -> Callable[[], None] | None:
+    """Test-only fault injection (settings.commands.fault), as in the actions service."""
+    if settings.commands.fault != KILL_AFTER_STATE_WRITE:
+        return None
+    import os
+    import signal
+
+    log.warning("TEST FAULT INJECTION ON: the process kills itself after its next state write")
+
+    def kill() -> None:
+        os.kill(os.getpid(), signal.SIGKILL)
+
+    return kill

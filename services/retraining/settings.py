@@ -2,9 +2,62 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any, ClassVar
 
-from shared.service.settings import ServiceSettings
+from pydantic import Field
+
+from services.retraining.domain.rules import Rules
+from shared.service.commands import CommandSettings
+from shared.service.settings import Part, ServiceSettings
+
+
+class RulesSettings(Part):
+    """The domain's limits (`RETRAINING_RULES__...`); durations as seconds or ISO 8601 ('PT1H')."""
+
+    max_policies: int = Field(default=5, ge=1, description="Policies per deployment; the next is refused")
+    training_timeout: timedelta = Field(
+        default=timedelta(hours=1), gt=timedelta(0), description="How long a run waits for the trainer's answer"
+    )
+    model_action_attempts: int = Field(
+        default=3, ge=1, description="Asks of the replacement service while it answers package-unknown"
+    )
+    model_action_retry_after: timedelta = Field(default=timedelta(seconds=15), ge=timedelta(0))
+    clock_tolerance: timedelta = Field(
+        default=timedelta(seconds=30),
+        ge=timedelta(0),
+        description="How far the clocks of two instances may disagree (see domain.rules)",
+    )
+
+    def rules(self) -> Rules:
+        return Rules(
+            max_policies=self.max_policies,
+            training_timeout=self.training_timeout,
+            model_action_attempts=self.model_action_attempts,
+            model_action_retry_after=self.model_action_retry_after,
+            clock_tolerance=self.clock_tolerance,
+        )
+
+
+class SchedulerSettings(Part):
+    """The scheduler loop (`RETRAINING_SCHEDULER__...`): what turns folded facts and the passing of time
+    into commands (see entrypoints/scheduler.py)."""
+
+    interval_s: float = Field(
+        default=10.0,
+        gt=0,
+        description="How often it looks for deployments with work due. The work an event brings (a fire, a "
+        "trainer's or the replacement service's answer) is sent at once, right after the event is folded; the "
+        "tick catches what only time brings (schedules, training deadlines, retries), so a scheduled run starts "
+        "at most this late. On FerretDB each tick scans the deployments collection (a range on `wake_at`): keep "
+        "it at seconds, not less",
+    )
+    resend_after_s: float = Field(
+        default=60.0,
+        gt=0,
+        description="A command sent and still listed as due this long after is sent again (same id: the handler "
+        "runs it once)",
+    )
 
 
 class RetrainingSettings(ServiceSettings):
@@ -15,3 +68,6 @@ class RetrainingSettings(ServiceSettings):
     }
 
     service_name: str = "retraining"
+    commands: CommandSettings = CommandSettings()
+    rules: RulesSettings = RulesSettings()
+    scheduler: SchedulerSettings = SchedulerSettings()

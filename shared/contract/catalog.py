@@ -31,6 +31,11 @@ ALL_EVENTS: tuple[type[Message], ...] = (  # Message: ModelPackageRegistered is 
     ev.ModelReplacementRejected,
     ev.ChallengerAdded,
     ev.ChallengerRemoved,
+    ev.ChangeRequestOpened,
+    ev.ChangeRequestApproved,
+    ev.ChangeRequestRejected,
+    ev.ChangeRequestCanceled,
+    ev.ChangeRequestExpired,
     ev.CommandRejected,
     # registry stream
     ev.ModelPackageRegistered,
@@ -50,11 +55,47 @@ ALL_EVENTS: tuple[type[Message], ...] = (  # Message: ModelPackageRegistered is 
     ev.RetrainingRunSucceeded,
     ev.RetrainingRunFailed,
     ev.RetrainingRunCanceled,
+    # training-jobs stream
+    ev.TrainingRequested,
+    ev.TrainingSucceeded,
+    ev.TrainingFailed,
+    ev.TrainingCanceled,
 )
 
 ALL_COMMANDS: tuple[type[Command], ...] = (
     # actions-commands stream
     cmd.RegisterDeployment,
+    cmd.ActivateDeployment,
+    cmd.DeactivateDeployment,
+    cmd.DeleteDeployment,
+    cmd.EraseDeployment,
+    cmd.ChangeImportance,
+    cmd.ChangeDeploymentSettings,
+    cmd.ShareDeployment,
+    cmd.RevokeAccess,
+    cmd.ClearStatistics,
+    cmd.ApproveChangeRequest,
+    cmd.RejectChangeRequest,
+    cmd.CancelChangeRequest,
+    cmd.ExpireChangeRequest,
+    # replacement-commands stream
+    cmd.ValidateReplacement,
+    cmd.ReplaceModel,
+    cmd.RollbackModel,
+    cmd.AddChallenger,
+    cmd.RemoveChallenger,
+    cmd.PromoteChallenger,
+    # retraining-commands stream
+    cmd.ChangeRetrainingSettings,
+    cmd.CreateRetrainingPolicy,
+    cmd.UpdateRetrainingPolicy,
+    cmd.DeleteRetrainingPolicy,
+    cmd.RunRetrainingPolicy,
+    cmd.CancelRetrainingRun,
+    cmd.StartScheduledRun,
+    cmd.StartTriggeredRun,
+    cmd.AdvanceRun,
+    cmd.ExpireTraining,
 )
 
 UPCASTERS: tuple[tuple[str, int, Upcaster], ...] = ()

@@ -12,6 +12,11 @@ in order (one deployment strictly sequential, different deployments in parallel)
 4. write state + outbox + outcome in ONE document write guarded by the revision read;
 5. publish the outbox, then clear it (guarded again), then make the commands findable by id.
 
+Optional hooks: `decider_for_batch` builds the decider per deployment batch (for a decide that needs
+more than the state, e.g. a catalog loaded beside it); `follow_ups` lets an event release commands
+(an approved change request's held command), decided in step 3 right after it; `refusal_in` marks an
+outcome `rejected` when its events record a refusal (e.g. `ModelReplacementRejected`).
+
 A crash after 4 leaves the events in the outbox: the sweeper (at start, then periodically) publishes
 them under the same ids, and consumers drop any copy. FerretDB v1 has no transactions; nothing here
 needs one. The HTTP side (202, `GET /commands/{id}`) is shared.service.command_api.
@@ -30,7 +35,7 @@ from pydantic import BaseModel, Field
 
 from shared.contract.envelope import Envelope, derived_id, wrap
 from shared.contract.events.commands import CommandRejected
-from shared.contract.messages import Command, Event, MessageRegistry
+from shared.contract.messages import Command, Event, Message, MessageRegistry
 from shared.domain.decider import C, Decider, Rejection
 from shared.domain.recorded import Recorded
 from shared.messaging.consumer import Inbound
@@ -49,6 +54,9 @@ log = get_logger(__name__)
 
 S = TypeVar("S", bound=BaseModel)
 Clock = Callable[[], datetime]
+BatchDecider = Callable[[S, Sequence[Message]], Awaitable[Decider[S, C]]]
+FollowUps = Callable[[S, Recorded[Event]], Sequence[Command]]
+RefusalIn = Callable[[Sequence[Event]], Rejection | None]
 _CONFLICT_ATTEMPTS = 5
 
 
@@ -144,9 +152,22 @@ class CommandHandler(Generic[S, C]):
         after_state_write: Callable[[], None] | None = None,
         before_first_batch: Callable[[], Awaitable[object]] | None = None,
         parallelism: int = 16,
+        decider_for_batch: BatchDecider[S, C] | None = None,
+        follow_ups: FollowUps[S] | None = None,
+        refusal_in: RefusalIn | None = None,
     ) -> None:
         self.service = service
         self.decider = decider
+        self.decider_for_batch = decider_for_batch
+        """The decider for one deployment's batch (state as loaded, the batch's messages): for a decide that
+        needs what lives outside the state (the replacement service's package catalog), loaded here. None:
+        `decider` decides everything. Folds, command types and reactions are always `decider`'s."""
+        self.follow_ups = follow_ups
+        """Commands an event releases (an approved change request's held command), given the state after
+        the event: decided right after it, in the same document write, and run once by their ids."""
+        self.refusal_in = refusal_in
+        """A decision whose events record a refusal (e.g. `ModelReplacementRejected`): its outcome is
+        `rejected` with that code and reason, so `GET /commands/{id}` says so; the events are published."""
         self.store = store
         self.statuses = statuses
         self.outbox = outbox
@@ -190,7 +211,8 @@ class CommandHandler(Generic[S, C]):
         async with self._parallel, self.store.exclusive(subject):
             for _ in range(_CONFLICT_ATTEMPTS):
                 current = await self.store.load(subject)
-                step = self._apply(current, items, await self._evicted_outcomes(current, items))
+                decider = await self._decider_for(current.state, items)
+                step = self._apply(current, items, await self._evicted_outcomes(current, items), decider)
                 if not step.changed:
                     # Nothing new; but a publish that failed before (broker down) left the outbox full.
                     await self.outbox.flush(current, by="handler")
@@ -213,7 +235,18 @@ class CommandHandler(Generic[S, C]):
         ids = [i.message.command_id for i in items if isinstance(i.message, Command)]
         return await self.statuses.decided([command_id for command_id in ids if command_id not in kept])
 
-    def _apply(self, aggregate: Aggregate[S], items: Sequence[Inbound], evicted_before: dict[str, Outcome]) -> _Step[S]:
+    async def _decider_for(self, state: S, items: Sequence[Inbound]) -> Decider[S, C]:
+        if self.decider_for_batch is None:
+            return self.decider
+        return await self.decider_for_batch(state, [inbound.message for inbound in items])
+
+    def _apply(
+        self,
+        aggregate: Aggregate[S],
+        items: Sequence[Inbound],
+        evicted_before: dict[str, Outcome],
+        decider: Decider[S, C],
+    ) -> _Step[S]:
         state, outbox, recent = aggregate.state, list(aggregate.outbox), list(aggregate.recent)
         positions = dict(aggregate.positions)
         outcomes: list[Outcome] = []
@@ -221,30 +254,38 @@ class CommandHandler(Generic[S, C]):
         evicted: list[Outcome] = []
         changed = False
         pending_since = aggregate.pending_since
+
+        def run(command: Command, envelope: Envelope, redelivered: bool) -> None:
+            nonlocal state, changed, pending_since
+            known = next((o for o in recent if o.command_id == command.command_id), None)
+            known = known or evicted_before.get(command.command_id)
+            if known is not None or redelivered:
+                outcomes.extend([known] if known else [])
+                return  # it ran before: once is enough
+            outcome, envelopes = self._decide(state, command, envelope, decider)
+            state = decider.fold(state, (_recorded(e, m) for e, m in envelopes))
+            outbox.extend(envelope for envelope, _ in envelopes)
+            pending_since = pending_since or envelopes[0][0].time
+            recent.append(outcome)
+            if len(recent) > self.store.recent_commands:
+                evicted.append(recent.pop(0))
+            outcomes.append(outcome)
+            decided.append(outcome)
+            changed = True
+
         for inbound in items:
             source, offset = f"{inbound.position.topic}#{inbound.position.partition}", inbound.position.offset
             message = inbound.message
             redelivered = positions.get(source, -1) >= offset
             if isinstance(message, Command):
-                known = next((o for o in recent if o.command_id == message.command_id), None)
-                known = known or evicted_before.get(message.command_id)
-                if known is not None or redelivered:
-                    outcomes += [known] if known else []
-                    continue  # it ran before: once is enough
-                outcome, envelopes = self._decide(state, message, inbound.envelope)
-                state = self.decider.fold(state, (_recorded(e, m) for e, m in envelopes))
-                outbox += [envelope for envelope, _ in envelopes]
-                pending_since = pending_since or envelopes[0][0].time
-                recent.append(outcome)
-                if len(recent) > self.store.recent_commands:
-                    evicted.append(recent.pop(0))
-                outcomes.append(outcome)
-                decided.append(outcome)
-                changed = True
+                run(message, inbound.envelope, redelivered)
             elif isinstance(message, Event) and not redelivered:
-                evolved = self.decider.evolve(state, cast(Recorded[Event], inbound.recorded))
+                recorded = cast(Recorded[Event], inbound.recorded)
+                evolved = decider.evolve(state, recorded)
                 changed = changed or evolved != state
                 state = evolved
+                for follow_up in self.follow_ups(state, recorded) if self.follow_ups is not None else ():
+                    run(follow_up, inbound.envelope, False)
             positions[source] = max(offset, positions.get(source, -1))
         aggregate = dataclasses.replace(
             aggregate,
@@ -257,10 +298,15 @@ class CommandHandler(Generic[S, C]):
         )
         return _Step(aggregate, changed, outcomes, decided, evicted)
 
-    def _decide(self, state: S, command: Command, envelope: Envelope) -> tuple[Outcome, list[tuple[Envelope, Event]]]:
+    def _decide(
+        self, state: S, command: Command, envelope: Envelope, decider: Decider[S, C]
+    ) -> tuple[Outcome, list[tuple[Envelope, Event]]]:
         now = self.clock()
         with bound(command_id=command.command_id, deployment_id=command.deployment_id):
-            decision = self._decision(state, command, now)
+            decision = self.decision(state, command, now, decider)
+            refusal = decision if isinstance(decision, Rejection) else self.refused_by_events(decision)
+            if refusal is not None and refusal is not decision:
+                log.info("command refused", type=command.type_name, code=refusal.code, reason=refusal.reason)
             if isinstance(decision, Rejection):
                 log.info("command rejected", type=command.type_name, code=decision.code, reason=decision.reason)
                 events: list[Event] = [
@@ -291,25 +337,30 @@ class CommandHandler(Generic[S, C]):
             for index, event in enumerate(events)
         ]
         ids = tuple(e.id for e, _ in decided)
-        rejected = isinstance(decision, Rejection)
         outcome = Outcome(
             command_id=command.command_id,
             command_type=command.type_name,
             deployment_id=command.deployment_id,
-            status="rejected" if rejected else "completed",
+            status="rejected" if refusal is not None else "completed",
             event_ids=ids,
-            code=decision.code if isinstance(decision, Rejection) else None,
-            reason=decision.reason if isinstance(decision, Rejection) else None,
+            code=refusal.code if refusal is not None else None,
+            reason=refusal.reason if refusal is not None else None,
             issued_by=command.actor.user,
             decided_at=now,
         )
         return outcome, decided
 
-    def _decision(self, state: S, command: Command, now: datetime) -> Sequence[Event] | Rejection:
-        if not self.decider.handles(command):
+    def decision(
+        self, state: S, command: Command, now: datetime, decider: Decider[S, C] | None = None
+    ) -> Sequence[Event] | Rejection:
+        """What `command` ends in against `state` at `now`, exactly as the handler would decide it (pure:
+        an HTTP edge runs it as a pre-check to refuse at once what is already known to be refused).
+        `decider`: the one `decider_for_batch` would build for it; the handler's own by default."""
+        decider = decider or self.decider
+        if not decider.handles(command):
             return Rejection("unknown-command", f"{self.service} does not handle {command.type_name}")
         try:
-            decision = self.decider.decide(state, cast(C, command), now)
+            decision = decider.decide(state, cast(C, command), now)
         except Exception as error:
             # decide is pure, so this fails the same way every time: answer the caller rather than retry.
             log.exception("decide failed", type=command.type_name)
@@ -324,6 +375,10 @@ class CommandHandler(Generic[S, C]):
         if not isinstance(decision, Rejection) and not decision:
             return Rejection("no-change", f"{command.type_name} changes nothing on deployment {command.deployment_id}")
         return decision
+
+    def refused_by_events(self, events: Sequence[Event]) -> Rejection | None:
+        """The refusal that decided events record (`refusal_in`), None when they record none."""
+        return self.refusal_in(events) if self.refusal_in is not None else None
 
 
 def _recorded(envelope: Envelope, event: Event) -> Recorded[Event]:

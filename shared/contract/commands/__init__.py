@@ -1,6 +1,75 @@
 """Every command of the contract, one module per owning service (its command stream)."""
 
-from shared.contract.commands import actions
-from shared.contract.commands.actions import RegisterDeployment
+from shared.contract.commands import actions, replacement, retraining
+from shared.contract.commands.actions import (
+    ActivateDeployment,
+    ApproveChangeRequest,
+    CancelChangeRequest,
+    ChangeDeploymentSettings,
+    ChangeImportance,
+    ClearStatistics,
+    DeactivateDeployment,
+    DeleteDeployment,
+    EraseDeployment,
+    ExpireChangeRequest,
+    RegisterDeployment,
+    RejectChangeRequest,
+    RevokeAccess,
+    ShareDeployment,
+)
+from shared.contract.commands.replacement import (
+    AddChallenger,
+    PromoteChallenger,
+    RemoveChallenger,
+    ReplaceModel,
+    RollbackModel,
+    ValidateReplacement,
+)
+from shared.contract.commands.retraining import (
+    AdvanceRun,
+    CancelRetrainingRun,
+    ChangeRetrainingSettings,
+    CreateRetrainingPolicy,
+    DeleteRetrainingPolicy,
+    ExpireTraining,
+    RunRetrainingPolicy,
+    StartScheduledRun,
+    StartTriggeredRun,
+    UpdateRetrainingPolicy,
+)
 
-__all__ = ["RegisterDeployment", "actions"]
+__all__ = [
+    "ActivateDeployment",
+    "AddChallenger",
+    "AdvanceRun",
+    "ApproveChangeRequest",
+    "CancelChangeRequest",
+    "CancelRetrainingRun",
+    "ChangeDeploymentSettings",
+    "ChangeImportance",
+    "ChangeRetrainingSettings",
+    "ClearStatistics",
+    "CreateRetrainingPolicy",
+    "DeactivateDeployment",
+    "DeleteDeployment",
+    "DeleteRetrainingPolicy",
+    "EraseDeployment",
+    "ExpireChangeRequest",
+    "ExpireTraining",
+    "PromoteChallenger",
+    "RegisterDeployment",
+    "RejectChangeRequest",
+    "RemoveChallenger",
+    "ReplaceModel",
+    "RevokeAccess",
+    "RollbackModel",
+    "RunRetrainingPolicy",
+    "ShareDeployment",
+    "StartScheduledRun",
+    "StartTriggeredRun",
+    "UpdateRetrainingPolicy",
+    "ValidateReplacement",
+    "actions",
+    "replacement",
+    "retraining",
+]

@@ -1,6 +1,13 @@
 """Every event of the contract; shared.contract.catalog lists them for the registries."""
 
-from shared.contract.events import commands, deployment, model, monitoring, retraining
+from shared.contract.events import change_requests, commands, deployment, model, monitoring, retraining
+from shared.contract.events.change_requests import (
+    ChangeRequestApproved,
+    ChangeRequestCanceled,
+    ChangeRequestExpired,
+    ChangeRequestOpened,
+    ChangeRequestRejected,
+)
 from shared.contract.events.commands import CommandRejected
 from shared.contract.events.deployment import (
     DeploymentAccessRevoked,
@@ -41,12 +48,21 @@ from shared.contract.events.retraining import (
     RetrainingRunStepChanged,
     RetrainingRunSucceeded,
     RetrainingSettingsChanged,
+    TrainingCanceled,
+    TrainingFailed,
+    TrainingRequested,
+    TrainingSucceeded,
 )
 
 __all__ = [
     "AccuracyChanged",
     "ChallengerAdded",
     "ChallengerRemoved",
+    "ChangeRequestApproved",
+    "ChangeRequestCanceled",
+    "ChangeRequestExpired",
+    "ChangeRequestOpened",
+    "ChangeRequestRejected",
     "CommandRejected",
     "DeploymentAccessRevoked",
     "DeploymentActivated",
@@ -77,6 +93,11 @@ __all__ = [
     "RetrainingRunSucceeded",
     "RetrainingSettingsChanged",
     "ServiceHealthChanged",
+    "TrainingCanceled",
+    "TrainingFailed",
+    "TrainingRequested",
+    "TrainingSucceeded",
+    "change_requests",
     "commands",
     "deployment",
     "model",

@@ -8,25 +8,17 @@ from typing import Any
 import pytest
 
 from services.actions.domain.decider import deployments
-from services.actions.domain.state import DeploymentState
+from services.actions.domain.state import DeploymentState, Grant
 from shared.contract import events as ev
 from shared.contract.commands.actions import RegisterDeployment
 from shared.contract.events.deployment import DeploymentEvent
-from shared.contract.events.values import (
-    DeploymentStatus,
-    Importance,
-    ModelPackageRef,
-    Platform,
-    PredictionEnvironment,
-    Tag,
-    TargetType,
-)
+from shared.contract.events.values import DeploymentStatus, Importance, Role, Tag
 from shared.contract.messages import Actor
+from shared.domain.decider import Rejection
 from shared.domain.testing import given, recorded_as_handled
+from tests.unit.actions.builders import ENVIRONMENT, PACKAGE, created, kinds
 
 NOW = datetime(2026, 3, 1, 9, 30, tzinfo=UTC)
-PACKAGE = ModelPackageRef(id="pkg-1", name="churn v1", target_name="churn", target_type=TargetType.BINARY)
-ENVIRONMENT = PredictionEnvironment(id="env-1", name="prod", platform=Platform.AWS)
 
 
 def register(
@@ -45,17 +37,6 @@ def register(
         "tags": (Tag(name="team", value="growth"),),
     }
     return RegisterDeployment(**(values | over))
-
-
-def created_upstream(deployment_id: str = "d-1", **over: Any) -> ev.DeploymentCreated:
-    values: dict[str, Any] = {
-        "deployment_id": deployment_id,
-        "label": "From the serving platform",
-        "model_package": PACKAGE,
-        "prediction_environment": ENVIRONMENT,
-        "created_by": "platform-bot",
-    }
-    return ev.DeploymentCreated(**(values | over))
 
 
 def test_a_free_id_is_registered_active_created_by_the_actor_now() -> None:
@@ -82,22 +63,26 @@ def test_a_free_id_is_registered_active_created_by_the_actor_now() -> None:
         deployment_id="d-1",
         status=DeploymentStatus.ACTIVE,
         label="Churn",
+        description="scores customers",
+        tags=(Tag(name="team", value="growth"),),
         importance=Importance.HIGH,
         created_by="alice",
         created_at=NOW,
-        owners=("alice", "bob"),
+        grants=(Grant(principal="alice", role=Role.OWNER), Grant(principal="bob", role=Role.OWNER)),
     )
 
 
 def test_an_id_a_serving_platform_created_is_refused_with_its_creator() -> None:
-    given(deployments, created_upstream()).when(register()).then_rejected(
+    given(deployments, created(created_by="platform-bot")).when(register()).then_rejected(
         "already-exists", reason_contains="created by platform-bot"
     )
 
 
 def test_the_second_registration_of_an_id_sees_the_first() -> None:
     first = register(command_id="c-1", user="alice")
-    history = recorded_as_handled(first, [*_events(given(deployments).when(first, now=NOW))], NOW)
+    decision = given(deployments).when(first, now=NOW).decision
+    assert not isinstance(decision, Rejection)
+    history = recorded_as_handled(first, list(decision), NOW)
     given(deployments, *history).when(register(command_id="c-2", user="bob")).then_rejected(
         "already-exists", reason_contains="created by alice"
     )
@@ -108,16 +93,12 @@ def test_the_second_registration_of_an_id_sees_the_first() -> None:
     [ev.DeploymentDeactivated, ev.DeploymentErrored, ev.DeploymentDeleted, ev.DeploymentErased],
 )
 def test_an_id_is_never_free_again_whatever_became_of_its_deployment(afterwards: type[DeploymentEvent]) -> None:
-    given(deployments, created_upstream(), afterwards(deployment_id="d-1")).when(register()).then_rejected(
+    deleted = [ev.DeploymentDeleted(deployment_id="d-1")] if afterwards is ev.DeploymentErased else []
+    given(deployments, created(), *deleted, afterwards(deployment_id="d-1")).when(register()).then_rejected(
         "already-exists"
     )
 
 
 def test_another_id_is_not_affected() -> None:
-    events = _events(given(deployments, created_upstream("d-other")).when(register("d-1")))
-    assert [type(e) for e in events] == [ev.DeploymentCreated]
-
-
-def _events(outcome: Any) -> list[ev.DeploymentCreated]:
-    assert isinstance(outcome.decision, list), outcome.decision
-    return outcome.decision
+    decision = given(deployments, created("d-other")).when(register("d-1")).decision
+    assert kinds(decision) == [ev.DeploymentCreated]
