@@ -6,7 +6,7 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 STATE="${LIFECYCLE_HOME:-$ROOT/.local}/services"
 PYTHON="${PYTHON:-$ROOT/.venv/bin/python}"
-SERVICES=(inventory actions replacement retraining)
+SERVICES=(inventory actions replacement retraining trainer)
 
 log() { echo "services.sh: $*" >&2; }
 

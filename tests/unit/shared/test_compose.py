@@ -14,6 +14,7 @@ from services.actions.settings import ActionsSettings
 from services.inventory.settings import InventorySettings
 from services.replacement.settings import ReplacementSettings
 from services.retraining.settings import RetrainingSettings
+from services.trainer.settings import TrainerSettings
 from shared.service.settings import SHARED_ENV_PREFIX
 from tools.cli import CliSettings
 
@@ -23,6 +24,7 @@ SERVICES: dict[str, type[BaseSettings]] = {
     "actions": ActionsSettings,
     "replacement": ReplacementSettings,
     "retraining": RetrainingSettings,
+    "trainer": TrainerSettings,
     "demo": CliSettings,
 }
 
