@@ -7,4 +7,5 @@ pytest_plugins = [
     "tests.fixtures.replacement",
     "tests.fixtures.private_database",
     "tests.fixtures.trainer",
+    "tests.fixtures.retraining",
 ]

@@ -2,9 +2,10 @@
 
 Besides what every command side stores (shared.storage.aggregates), a deployment's document carries
 `wake_at`, a top-level date: the earliest moment the scheduler loop has a command to send for it
-(`domain.due.wake_at`), written in the same guarded write as the state, absent when nothing is due
-until an event arrives. The loop's query is `wake_at <= now`: a range, which FerretDB v1 evaluates in
-Go over the whole collection (a scan per tick, hence a tick of seconds; an index on MongoDB).
+(`domain.due.wake_at`), written in the same guarded write as the state, null when nothing is due until
+an event arrives. The loop's query is `wake_at <= now`: a range, which FerretDB v1 evaluates in Go over
+the whole collection (a scan per tick, hence a tick of seconds; an index on MongoDB). The state itself
+is stored in JSON mode (see `_document`).
 """
 
 from __future__ import annotations
@@ -42,6 +43,9 @@ class RetrainingDocuments(AggregateStore[RetrainingState]):
 
     def _document(self, aggregate: Aggregate[RetrainingState]) -> Document:
         document = super()._document(aggregate)
+        # JSON mode: a trigger's minimum interval is a timedelta, which BSON cannot hold (an ISO 8601
+        # duration in JSON); times become RFC 3339 strings, which the state reads back as they were.
+        document["state"] = aggregate.state.model_dump(mode="json")
         document[WAKE_AT] = wake_at(aggregate.state, self.rules)
         return document
 

@@ -21,7 +21,7 @@ apart (by event time); runs started by hand neither count nor wait.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from services.retraining.domain import cron
 from services.retraining.domain.state import Reading, TriggerClock
@@ -37,6 +37,9 @@ DIMENSION: dict[TriggerType, str] = {
 INFORMATIVE = frozenset({HealthStatus.PASSING, HealthStatus.WARNING, HealthStatus.FAILING})
 _DECLINED = frozenset({HealthStatus.WARNING, HealthStatus.FAILING})
 _JUST_BEFORE = timedelta(microseconds=1)
+NEVER = datetime.max.replace(tzinfo=UTC)
+"""Not before the end of time: what an interval too long for the calendar (the contract allows 999,999,999
+days) throttles to, rather than overflowing the fold."""
 
 
 def decline(previous: HealthStatus | None, current: HealthStatus) -> Cause | None:
@@ -57,10 +60,13 @@ def switched_on(trigger: Trigger, cause: Cause) -> bool:
 
 
 def earliest_next_fire(trigger: Trigger, clock: TriggerClock) -> datetime | None:
-    """The first event time the minimum interval lets the policy fire again (None: any time)."""
+    """The first event time the minimum interval lets the policy fire again (None: any time; `NEVER`
+    for an interval that ends beyond the last instant a datetime holds)."""
     interval = trigger.min_interval_between_runs
     if clock.last_fired_at is None or interval is None or interval <= timedelta(0):
         return None
+    if interval >= NEVER - clock.last_fired_at:
+        return NEVER
     return clock.last_fired_at + interval
 
 
@@ -102,7 +108,10 @@ def next_scheduled(trigger: Trigger, clock: TriggerClock) -> datetime | None:
     earliest = earliest_next_fire(trigger, clock)
     if earliest is not None:
         after = max(after, earliest - _JUST_BEFORE)  # due times from `earliest` on (next_due is strictly after)
-    return cron.next_due(trigger.schedule, after)
+    try:
+        return cron.next_due(trigger.schedule, after)
+    except OverflowError:  # due only beyond the last day a datetime holds: never
+        return None
 
 
 def due_scheduled(trigger: Trigger, clock: TriggerClock, now: datetime) -> datetime | None:

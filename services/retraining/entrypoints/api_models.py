@@ -196,30 +196,9 @@ class RunOut(BaseModel):
     @classmethod
     def of(cls, run: Run) -> RunOut:
         duration = run.duration
+        shown = run.model_dump(include=set(cls.model_fields) - {"started_by", "duration_s"})
         return cls(
-            **run.model_dump(
-                include={
-                    "id",
-                    "policy_id",
-                    "status",
-                    "step",
-                    "trigger",
-                    "cause",
-                    "triggered_at",
-                    "cause_event_id",
-                    "cause_status",
-                    "started_at",
-                    "finished_at",
-                    "model_selection",
-                    "model_action",
-                    "model_package_id",
-                    "challenger_id",
-                    "metrics",
-                    "error",
-                    "error_code",
-                    "canceled_by",
-                }
-            ),  # fmt: skip
+            **shown,
             started_by=run.started_by.user if run.started_by else None,
             duration_s=duration.total_seconds() if duration is not None else None,
         )
@@ -295,7 +274,7 @@ class BacktestOut(BaseModel):
 def errors(*statuses: int) -> dict[int | str, dict[str, Any]]:
     """The documented error responses of a route, each with its body model."""
     described = {
-        400: "A malformed Idempotency-Key",
+        400: "A body that is not JSON, or a malformed Idempotency-Key",
         401: "No known bearer token",
         403: "Your role on the deployment does not allow this (`code` forbidden)",
         404: "No such deployment (or not one you may see), policy or run",

@@ -158,7 +158,7 @@ def retraining_api(
     @router.post(
         "/retraining-policies:backtest",
         response_model=BacktestOut,
-        responses=errors(401, 404),
+        responses=errors(400, 401, 404),
         summary="Backtest a draft policy (OWNER, USER)",
         description="When the draft trigger would have fired over [start, end), and how many runs it would have "
         "started, from the deployment's recorded `DriftDetected` / `AccuracyChanged` (read back from the "

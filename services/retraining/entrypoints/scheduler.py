@@ -31,6 +31,7 @@ from services.retraining.adapters.store import RetrainingDocuments
 from services.retraining.domain.due import due_commands
 from services.retraining.domain.rules import Rules
 from services.retraining.domain.state import RetrainingState
+from shared.contract.commands.retraining import RetrainingCommand
 from shared.contract.envelope import wrap
 from shared.contract.messages import Command, Event
 from shared.domain.decider import Decider
@@ -127,10 +128,10 @@ class NudgingHandler:
     (those with a command, or an event the decider folds that is not the service's own). A failed look
     is logged and left to the next tick: the batch itself was applied."""
 
-    def __init__(self, handler: CommandHandler[RetrainingState, Command], scheduler: Scheduler) -> None:
+    def __init__(self, handler: CommandHandler[RetrainingState, RetrainingCommand], scheduler: Scheduler) -> None:
         self.handler = handler
         self.scheduler = scheduler
-        self.decider: Decider[RetrainingState, Command] = handler.decider
+        self.decider: Decider[RetrainingState, RetrainingCommand] = handler.decider
 
     async def __call__(self, batch: Sequence[Inbound]) -> None:
         await self.handler(batch)

@@ -10,6 +10,7 @@ of the suite); 100 or more for a deeper run."""
 
 from __future__ import annotations
 
+import asyncio
 import os
 import socket
 import threading
@@ -32,7 +33,7 @@ from schemathesis.core.result import Ok
 
 from services.actions.bootstrap import create_app
 from shared.contract.envelope import derived_id
-from tests.fixtures.actions import actions_settings_for, registration
+from tests.fixtures.actions import actions_settings_for, delete_topics, registration
 from tests.infra import Infra
 
 pytestmark = [
@@ -74,6 +75,7 @@ class Served:
         client: MongoClient[dict[str, Any]] = MongoClient(self.settings.mongo.url)
         with client:
             client.drop_database(self.settings.mongo.database)
+        asyncio.run(delete_topics(self.settings.kafka.bootstrap_servers, self.settings.topics.all()))
 
 
 def settled(http: httpx.Client, command_id: str, token: str = TOKEN) -> dict[str, Any]:

@@ -13,9 +13,8 @@ import pytest
 from shared.contract.commands.replacement import ReplaceModel
 from shared.contract.envelope import derived_id
 from shared.contract.events.values import Feature
-from tests.fixtures.actions import inventory_shows
 from tests.fixtures.inventory import RunningService
-from tests.fixtures.replacement import RunningReplacement, actor_of, registration
+from tests.fixtures.replacement import RunningReplacement, actor_of, inventory_shows, registration
 
 pytestmark = pytest.mark.integration
 
