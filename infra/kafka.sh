@@ -12,7 +12,7 @@ PIDFILE="$STATE/kafka.pid" LOG="$STATE/logs/kafka.log" PROPS="$STATE/server.prop
 HOST=127.0.0.1
 PORT="${LIFECYCLE_KAFKA_PORT:-9092}"
 CONTROLLER_PORT="${LIFECYCLE_KAFKA_CONTROLLER_PORT:-9093}"
-HEAP="${LIFECYCLE_KAFKA_HEAP:-512m}"
+HEAP="${LIFECYCLE_KAFKA_HEAP:-1g}"
 # The POM is the single place the version is pinned. lib/ is stamped with a hash of the whole POM,
 # so editing it (new version, extra jar) triggers a re-resolve while an unchanged POM skips Maven.
 VERSION="$(sed -n 's:.*<kafka.version>\(.*\)</kafka.version>.*:\1:p' "$CONF_DIR/pom.xml")"

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import asyncio
 import os
 import signal
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from datetime import timedelta
 
 from fastapi import FastAPI
@@ -82,9 +81,9 @@ def create_app(settings: ActionsSettings | None = None) -> FastAPI:
         on_start=[store.create_indexes],
         # The sweeper's first run, right at start, publishes whatever a crash left in an outbox.
         periodic=[
-            (settings.commands.sweep_interval_s, _stoppable(sweep)),
-            (settings.change_requests.sweep_interval_s, _stoppable(expire_change_requests)),
-            (3600, _stoppable(prune)),
+            (settings.commands.sweep_interval_s, sweep),
+            (settings.change_requests.sweep_interval_s, expire_change_requests),
+            (3600, prune),
         ],
     )
     app.add_exception_handler(Refused, refused_response)
@@ -101,24 +100,6 @@ def policy_of(settings: ActionsSettings) -> Policy:
         guarded_importances=settings.change_requests.guarded,
         change_request_ttl=settings.change_requests.expire_after,
     )
-
-
-def _stoppable(hook: Callable[[], Awaitable[None]]) -> Callable[[], Awaitable[None]]:
-    """A periodic hook that stops when its task is cancelled, even if the database driver swallowed the
-    CancelledError: PyMongo's async client sometimes does (measured: 2 finds in 10 cancelled 1 ms in),
-    and the runtime's periodic loop would then sleep its whole interval (an hour for pruning) while the
-    service waits for it to stop."""
-
-    async def run() -> None:
-        try:
-            await hook()
-        finally:
-            task = asyncio.current_task()
-            if task is not None and task.cancelling():
-                raise asyncio.CancelledError  # the cancellation that was lost
-
-    run.__name__ = getattr(hook, "__name__", "hook")
-    return run
 
 
 def _fault(settings: ActionsSettings) -> Callable[[], None] | None:

@@ -8,7 +8,8 @@ their own clocks'.
 
 from __future__ import annotations
 
-import asyncio
+import os
+import signal
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 
@@ -43,7 +44,7 @@ def create_app(settings: RetrainingSettings | None = None, *, clock: Clock = utc
     settings = settings or RetrainingSettings()
     runtime = Runtime(settings)
     rules = settings.rules.rules()
-    store = RetrainingStore(runtime.db, rules)
+    store = RetrainingStore(runtime.db, rules, clock)
     registry = retraining_registry()
     outbox = Outbox(store.deployments, runtime.publisher, registry, CommandMetrics(runtime.metrics.registry))
     sweeper = OutboxSweeper(
@@ -67,6 +68,7 @@ def create_app(settings: RetrainingSettings | None = None, *, clock: Clock = utc
         service=settings.service_name,
         metrics=runtime.metrics.registry,
         resend_after=timedelta(seconds=settings.scheduler.resend_after_s),
+        full_sweep_every=timedelta(seconds=settings.scheduler.full_sweep_interval_s),
         clock=clock,
     )
     ledger = MongoLedger(runtime.db[LEDGER_COLLECTION])
@@ -75,6 +77,7 @@ def create_app(settings: RetrainingSettings | None = None, *, clock: Clock = utc
         settings, runtime.broker, NudgingHandler(handler, scheduler), dead_letters, runtime.metrics
     )
     runtime.readiness_checks["consumer"] = consumer.readiness
+    runtime.readiness_checks["scheduler"] = scheduler.readiness
 
     async def prune() -> None:
         await store.prune_statuses(clock() - timedelta(days=settings.commands.status_horizon_days))
@@ -106,9 +109,9 @@ def create_app(settings: RetrainingSettings | None = None, *, clock: Clock = utc
         on_start=[store.create_indexes],
         # The sweeper's first run, right at start, publishes whatever a crash left in an outbox.
         periodic=[
-            (settings.commands.sweep_interval_s, _stoppable(sweep)),
-            (settings.scheduler.interval_s, _stoppable(schedule)),
-            (3600, _stoppable(prune)),
+            (settings.commands.sweep_interval_s, sweep),
+            (settings.scheduler.interval_s, schedule),
+            (3600, prune),
         ],
     )
     app.add_exception_handler(Refused, refused_response)
@@ -120,29 +123,10 @@ def create_app(settings: RetrainingSettings | None = None, *, clock: Clock = utc
     return app
 
 
-def _stoppable(hook: Callable[[], Awaitable[None]]) -> Callable[[], Awaitable[None]]:
-    """A periodic hook that stops when its task is cancelled, even if the database driver swallowed the
-    CancelledError (as services/actions/bootstrap.py explains)."""
-
-    async def run() -> None:
-        try:
-            await hook()
-        finally:
-            task = asyncio.current_task()
-            if task is not None and task.cancelling():
-                raise asyncio.CancelledError
-
-    run.__name__ = getattr(hook, "__name__", "hook")
-    return run
-
-
 def _fault(settings: RetrainingSettings) -> Callable[[], None] | None:
     """Test-only fault injection (settings.commands.fault), as in the actions service."""
     if settings.commands.fault != KILL_AFTER_STATE_WRITE:
         return None
-    import os
-    import signal
-
     log.warning("TEST FAULT INJECTION ON: the process kills itself after its next state write")
 
     def kill() -> None:

@@ -44,13 +44,20 @@ class SchedulerSettings(Part):
     into commands (see entrypoints/scheduler.py)."""
 
     interval_s: float = Field(
-        default=10.0,
+        default=5.0,
         gt=0,
-        description="How often it looks for deployments with work due. The work an event brings (a fire, a "
-        "trainer's or the replacement service's answer) is sent at once, right after the event is folded; the "
-        "tick catches what only time brings (schedules, training deadlines, retries), so a scheduled run starts "
-        "at most this late. On FerretDB each tick scans the deployments collection (a range on `wake_at`): keep "
-        "it at seconds, not less",
+        description="How often it looks for work that only time brings (a schedule's due time, a training "
+        "deadline, a retry): a scheduled run starts at most this late. The work an event brings (a fire, an "
+        "answer of the trainer or the replacement service) is sent at once, right after the event is folded. A "
+        "tick is one equality query per minute passed, cheap on FerretDB too",
+    )
+    full_sweep_interval_s: float = Field(
+        default=900.0,
+        gt=0,
+        description="How often a tick sweeps instead: every deployment whose work has come, whatever minute it "
+        "was slotted in (work slotted by an instance whose clock runs behind, a command not yet decided when its "
+        "minute passed). On FerretDB a sweep reads the whole deployments collection (3-9 ms a deployment), so "
+        "keep it rare; it also runs at start",
     )
     resend_after_s: float = Field(
         default=60.0,

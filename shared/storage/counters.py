@@ -115,8 +115,21 @@ def record_transition(
     transitions = [t for t in (previous or {}).get(COUNTING, []) if not _counted_before(t, batch)]
     if share != before:
         source, offset = anchor
-        transitions.append({"source": source, "offset": offset, "before": before, "after": share})
+        transitions.append({"source": source, "offset": offset, "before": _by_id(before), "after": share})
     return {COUNTED: share, COUNTING: transitions}
+
+
+def _by_id(share: Document | None) -> Document | None:
+    """A share about to be taken out of the counters, naming its audience by counter document only: that
+    document exists (the share was counted into it first), and an erased deployment's document must not
+    keep the ids of the people who could see it."""
+    if share is None or "audience" not in share:
+        return share
+    return {"audience_id": audience_id(share["audience"]), "counts": share["counts"]}
+
+
+def _scope(share: Document) -> str | None:
+    return share["audience_id"] if "audience_id" in share else audience_id(share["audience"])
 
 
 def _counted_before(transition: Document, batch: Ranges) -> bool:
@@ -143,7 +156,7 @@ def deltas(transition: Document) -> dict[str, Counter[str]]:
     for share, sign in ((transition["before"], -1), (transition["after"], 1)):
         if share is None:
             continue
-        for scope in (ALL, audience_id(share["audience"])):
+        for scope in (ALL, _scope(share)):
             if scope is not None:
                 for key, value in share["counts"].items():
                     changes[scope][key] += sign * value
@@ -162,7 +175,7 @@ def plan(transitions: Sequence[Document], current: Mapping[str, Document], batch
             if transition["offset"] > positions_of(current.get(scope)).get(transition["source"], -1):
                 pending[scope].update(change)
             for share in (transition["before"], transition["after"]):
-                if share is not None and audience_id(share["audience"]) == scope:
+                if share is not None and "audience" in share and audience_id(share["audience"]) == scope:
                     audiences[scope] = share["audience"]
     planned = {}
     for scope, change in pending.items():
@@ -179,7 +192,8 @@ def plan(transitions: Sequence[Document], current: Mapping[str, Document], batch
             "_rev": next_revision(previous),
         }
         if scope != ALL:
-            document["audience"] = audiences[scope]
+            # A scope known only from a share being taken out exists already (see _by_id): keep its list.
+            document["audience"] = audiences.get(scope, (previous or {}).get("audience", []))
         planned[scope] = document
     return planned
 
@@ -216,6 +230,23 @@ class Counters:
             # Another consumer counted into the same documents meanwhile: read them again.
             await asyncio.sleep(random.uniform(0, 0.005 * (attempt + 1)))
         raise StaleProjection(f"summary counters kept changing underneath for {_ATTEMPTS} attempts")
+
+    async def uncounted(self, transitions: Sequence[Document]) -> list[Document]:
+        """The transitions some counter document has not counted yet (its position for the transition's
+        source is still before the anchor). Positions only move forward, so one found counted stays so."""
+        scopes = {scope for transition in transitions for scope in deltas(transition)}
+        if not scopes:
+            return []
+        backend = await backend_of(self.collection.database.client)
+        current = await backend.find_by_ids(self.collection, scopes)
+        return [
+            transition
+            for transition in transitions
+            if any(
+                positions_of(current.get(scope)).get(transition["source"], -1) < transition["offset"]
+                for scope in deltas(transition)
+            )
+        ]
 
     async def read(self, principals: Sequence[str] | None) -> dict[str, int]:
         """Counts over everything (None: an admin) or over what any of `principals` may see."""

@@ -40,7 +40,7 @@ from pymongo.errors import BulkWriteError
 from shared.domain.recorded import Recorded
 from shared.messaging.consumer import Inbound
 from shared.storage.backend import DUPLICATE_KEY, Backend, backend_of
-from shared.storage.counters import Contribution, Counters, Ranges, record_transition
+from shared.storage.counters import COUNTING, Contribution, Counters, Ranges, record_transition
 from shared.storage.layout import packed, unpacked
 from shared.storage.mongo import Document
 from shared.storage.revisions import (
@@ -121,8 +121,11 @@ class ProjectionStore(Generic[S]):
                 written[subject] = document
                 continue
             new = self._document(subject, state, positions, document)
-            if self.contribute is not None:
-                new.update(record_transition(document, self.contribute(state), anchor, ranges))
+            if self.contribute is not None and self.counters is not None:
+                share = self.contribute(state)
+                new.update(record_transition(document, share, anchor, ranges))
+                if share is None:
+                    new[COUNTING] = await self._forget_counted(new[COUNTING], ranges)
             writes.append(guarded(new, document))
             written[subject] = new
         lost = await write_guarded(self.collection, writes, backend)
@@ -131,6 +134,15 @@ class ProjectionStore(Generic[S]):
         if self.counters is not None:
             await self.counters.settle(written.values(), ranges)
         return applied
+
+    async def _forget_counted(self, transitions: list[Document], batch: Ranges) -> list[Document]:
+        """A document that counts for nobody any more (deleted, erased) drops the pending transitions the
+        counters already hold, so that it keeps no audience (the ids of the people who could see it)
+        once nothing is left to count. Those anchored in this batch are counted after the write."""
+        assert self.counters is not None
+        earlier = [t for t in transitions if not _anchored_in(t, batch)]
+        still = await self.counters.uncounted(earlier) if earlier else []
+        return [t for t in transitions if _anchored_in(t, batch) or t in still]
 
     async def prune(self, older_than: datetime) -> int:
         """Forget claims of events older than the dedupe horizon."""
@@ -191,6 +203,11 @@ def _ranges(batch: Sequence[Inbound]) -> Ranges:
         first, last = ranges.get(source, (offset, offset))
         ranges[source] = (min(first, offset), max(last, offset))
     return ranges
+
+
+def _anchored_in(transition: Document, batch: Ranges) -> bool:
+    bounds = batch.get(transition["source"])
+    return bounds is not None and bounds[0] <= transition["offset"] <= bounds[1]
 
 
 def _source(inbound: Inbound) -> str:

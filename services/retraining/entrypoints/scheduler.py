@@ -7,7 +7,11 @@ ExpireTraining) to its command topic, a run's ReplaceModel / AddChallenger to th
 (each to `command.stream`). It looks
 
 - on every tick (`RETRAINING_SCHEDULER__INTERVAL_S`): what only time brings, a schedule's due time, a
-  training deadline, a retry; a query on `wake_at` that FerretDB answers with a scan;
+  training deadline, a retry: the deployments whose `wake_slot` is a minute since the last tick (one
+  equality query a minute, cheap on FerretDB too; see adapters/store.py). The first tick, a tick after
+  a long pause, and one every `RETRAINING_SCHEDULER__FULL_SWEEP_INTERVAL_S` sweep instead: every
+  deployment whose `wake_at` has come (a scan on FerretDB), for what slots cannot show (work slotted by an
+  instance whose clock runs behind; a command sent but not yet decided when its minute passed);
 - right after each batch the handler applied (`NudgingHandler`), at the deployments of that batch (point
   reads by `_id`): what an event brings, a fire, the trainer's or the replacement service's answer, is
   sent at once rather than at the next tick.
@@ -22,12 +26,12 @@ less than `resend_after` ago (the handler has probably not reached it yet), and 
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable, Sequence
-from datetime import timedelta
+from collections.abc import AsyncIterator, Iterable, Sequence
+from datetime import datetime, timedelta
 
 from prometheus_client import CollectorRegistry, Counter
 
-from services.retraining.adapters.store import RetrainingDocuments
+from services.retraining.adapters.store import SLOT, RetrainingDocuments, slot_start
 from services.retraining.domain.due import due_commands
 from services.retraining.domain.rules import Rules
 from services.retraining.domain.state import RetrainingState
@@ -44,6 +48,8 @@ log = get_logger(__name__)
 
 CHUNK = 200
 """Deployments whose commands are published together during a tick."""
+MAX_SLOTS = 60
+"""Minutes a tick asks for one by one; after a longer pause (or a clock moved ahead) it sweeps."""
 
 
 class Scheduler:
@@ -56,6 +62,7 @@ class Scheduler:
         service: str,
         metrics: CollectorRegistry,
         resend_after: timedelta = timedelta(seconds=60),
+        full_sweep_every: timedelta = timedelta(minutes=15),
         clock: Clock = utc_now,
     ) -> None:
         self.documents = documents
@@ -63,27 +70,58 @@ class Scheduler:
         self.rules = rules
         self.service = service
         self.resend_after = resend_after.total_seconds()
+        self.full_sweep_every = full_sweep_every.total_seconds()
         self.clock = clock
+        self._swept_through: datetime | None = None
+        """The minute of the last tick that looked at every slot: the next tick starts there."""
+        self._full_sweep_at = time.monotonic()
+        self._ticked_at = time.monotonic()
+        self.stalled_after = 120.0
+        """Seconds without a completed tick before readiness says so (a first sweep on FerretDB takes a while)."""
         self._sent: dict[str, float] = {}
         """Command id -> when this instance last sent it (monotonic seconds)."""
         self.commands_sent = Counter(
             "lifecycle_retraining_commands_sent",
-            "Commands the scheduler loop sent, by type and by what found them due (tick or event)",
+            "Commands the scheduler loop sent, by type and by what found them due (tick, sweep or event)",
             ["type", "by"],
             registry=metrics,
         )
 
     async def tick(self) -> int:
-        """Send what is due at every deployment whose `wake_at` has come; how many commands were sent."""
+        """Send what is due at every deployment whose work starts in a minute since the last tick (a full
+        sweep instead at the first tick, after a pause of more than `MAX_SLOTS` minutes, and every
+        `full_sweep_every`); how many commands were sent."""
         now = self.clock()
+        current = slot_start(now)
+        swept = self._swept_through
+        overdue = time.monotonic() - self._full_sweep_at >= self.full_sweep_every
+        if swept is None or overdue or current - swept > MAX_SLOTS * SLOT:
+            self._full_sweep_at = time.monotonic()
+            sent = await self._send_all(self.documents.due(now), by="sweep")
+        else:
+            sent = 0
+            slot = min(swept, current)
+            while slot <= current:
+                sent += await self._send_all(self.documents.in_slot(slot), by="tick")
+                slot += SLOT
+        self._swept_through = current  # only once every slot was looked at: a failed tick is redone
+        self._ticked_at = time.monotonic()
+        return sent
+
+    def readiness(self) -> str:
+        """Answers "ok", or how long the loop has not completed a tick (its failures are logged)."""
+        waited = time.monotonic() - self._ticked_at
+        return "ok" if waited < self.stalled_after else f"no tick completed for {waited:.0f}s"
+
+    async def _send_all(self, states: AsyncIterator[RetrainingState], *, by: str) -> int:
         sent = 0
         chunk: list[RetrainingState] = []
-        async for state in self.documents.due(now):
+        async for state in states:
             chunk.append(state)
             if len(chunk) >= CHUNK:
-                sent += await self._send(chunk, by="tick")
+                sent += await self._send(chunk, by=by)
                 chunk = []
-        return sent + await self._send(chunk, by="tick")
+        return sent + await self._send(chunk, by=by)
 
     async def nudge(self, deployment_ids: Iterable[str]) -> int:
         """Send what is due now at these deployments (just changed by the handler)."""

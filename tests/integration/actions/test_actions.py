@@ -15,8 +15,8 @@ import pytest
 from shared.contract.commands import actions as cmd
 from shared.contract.envelope import derived_id
 from shared.contract.messages import Actor
-from tests.fixtures.actions import RunningActions, inventory_shows, registered, sent
-from tests.fixtures.inventory import TOKENS, RunningService
+from tests.fixtures.actions import RunningActions, registered, sent
+from tests.fixtures.inventory import TOKENS, RunningService, inventory_shows
 from tests.support import Publisher, eventually, predictions
 
 pytestmark = pytest.mark.integration
@@ -130,11 +130,6 @@ async def test_each_action_ends_in_its_event_and_the_inventory_reflects_it(
     assert types == ["DeploymentCreated", *(step.event for step in STEPS)]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="inventory (reported): an erased deployment's document keeps its audience (user ids) in the summary "
-    "counters' pending `_counting` steps until its partition is counted again",
-)
 async def test_erasure_leaves_no_user_id_anywhere_in_the_inventory_document(
     actions: RunningActions, inventory: RunningService, publisher: Publisher, namespace: str
 ) -> None:

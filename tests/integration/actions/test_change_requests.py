@@ -16,12 +16,11 @@ from shared.contract.messages import Actor
 from tests.fixtures.actions import (
     RunningActions,
     actions_settings_for,
-    inventory_shows,
     registered,
     running_actions,
     sent,
 )
-from tests.fixtures.inventory import RunningService
+from tests.fixtures.inventory import RunningService, inventory_shows
 from tests.infra import Infra
 from tests.support import Publisher, eventually
 

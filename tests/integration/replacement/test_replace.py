@@ -13,8 +13,8 @@ import pytest
 from shared.contract.commands.replacement import ReplaceModel
 from shared.contract.envelope import derived_id
 from shared.contract.events.values import Feature
-from tests.fixtures.inventory import RunningService
-from tests.fixtures.replacement import RunningReplacement, actor_of, inventory_shows, registration
+from tests.fixtures.inventory import RunningService, inventory_shows
+from tests.fixtures.replacement import RunningReplacement, actor_of, registration
 
 pytestmark = pytest.mark.integration
 

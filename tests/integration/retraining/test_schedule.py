@@ -55,9 +55,11 @@ async def test_a_schedule_starts_a_run_when_its_time_comes_and_one_for_the_times
         "2026-11-01T12:31:00Z",
     )
     assert run["started_by"] is None  # it acts as the retraining user
+    assert retraining.sent("StartScheduledRun", by="tick") == 1  # found in its minute's slot
 
     retraining.clock.set(at(15, 45))  # 13:30, 14:30 and 15:30 passed while nobody looked
     first, missed = await scheduled_runs(retraining, 2)
+    assert retraining.sent("StartScheduledRun", by="sweep") == 1  # over three hours passed: a sweep
     assert first["id"] == run["id"] and missed["triggered_at"] == "2026-11-01T15:30:00Z"
     # The first run's trainer (there is none) had ten minutes: it failed, and the next one trains.
     await retraining.run("d-1", first["id"], status="failed", error_code="training-timeout")
