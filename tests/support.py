@@ -8,6 +8,7 @@ from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
+import httpx
 from aiokafka import AIOKafkaProducer
 
 from shared.contract import events as ev
@@ -30,6 +31,47 @@ async def eventually(check: Callable[[], Awaitable[T]], within: float = 30.0, in
             if asyncio.get_running_loop().time() > deadline:
                 raise
         await asyncio.sleep(interval)
+
+
+async def settled(http: httpx.AsyncClient, command_id: str, token: str = "admin-token") -> dict[str, Any]:
+    """A command's status (`GET /commands/{id}`, any service's) once it is no longer `accepted`."""
+
+    async def check() -> dict[str, Any]:
+        response = await http.get(f"/commands/{command_id}", headers={"Authorization": f"Bearer {token}"})
+        assert response.status_code == 200, response.text
+        status: dict[str, Any] = response.json()
+        assert status["status"] != "accepted", status
+        return status
+
+    return await eventually(check)
+
+
+class CommandClient:
+    """The HTTP side of a command service under test (its `http` client): requests with a caller's token,
+    commands that must be accepted, and their outcome."""
+
+    http: httpx.AsyncClient
+
+    async def request(
+        self, method: str, path: str, body: Any = None, token: str | None = "alice-token", **headers: str
+    ) -> httpx.Response:
+        sent = {"Authorization": f"Bearer {token}"} if token else {}
+        return await self.http.request(method, path, json=body, headers={**sent, **headers})
+
+    async def get(self, path: str, token: str = "alice-token") -> httpx.Response:
+        return await self.request("GET", path, None, token)
+
+    async def accepted(self, method: str, path: str, body: Any = None, token: str = "alice-token") -> dict[str, Any]:
+        """Send a command that must be accepted (202); the answer."""
+        response = await self.request(method, path, body, token)
+        assert response.status_code == 202, response.text
+        answer: dict[str, Any] = response.json()
+        assert response.headers["Location"] == f"/commands/{answer['command_id']}" == answer["status_url"]
+        return answer
+
+    async def settled(self, command_id: str, token: str = "admin-token") -> dict[str, Any]:
+        """The command's status once it is no longer `accepted`."""
+        return await settled(self.http, command_id, token)
 
 
 def package(package_id: str = "pkg-1", target_type: TargetType = TargetType.BINARY, **over: Any) -> ModelPackageRef:

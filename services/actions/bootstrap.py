@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import signal
-from collections.abc import Callable
 from datetime import timedelta
 
 from fastapi import FastAPI
@@ -12,57 +9,40 @@ from fastapi import FastAPI
 from services.actions.adapters.store import ActionsStore
 from services.actions.domain.decider import decider_for
 from services.actions.domain.policy import Policy
-from services.actions.entrypoints.admission import Admission, Refused, refused_response
+from services.actions.entrypoints.admission import actions_admission
 from services.actions.entrypoints.change_requests import change_request_api
 from services.actions.entrypoints.expiry import ChangeRequestExpiry
 from services.actions.entrypoints.http import command_api
 from services.actions.entrypoints.subscribers import actions_registry, subscribe_commands
 from services.actions.settings import ActionsSettings
-from shared.messaging.dead_letters import LEDGER_COLLECTION, DeadLetters, MongoLedger
+from shared.service.admission import Refused, refused_response
 from shared.service.command_api import CommandGateway, bearer_actor, command_status_router
-from shared.service.commands import (
-    KILL_AFTER_STATE_WRITE,
-    CommandHandler,
-    CommandMetrics,
-    Outbox,
-    OutboxSweeper,
-    utc_now,
-)
-from shared.service.logging import get_logger
+from shared.service.commands import utc_now
 from shared.service.runtime import Runtime, service_app
-
-log = get_logger(__name__)
+from shared.service.wiring import command_side
 
 
 def create_app(settings: ActionsSettings | None = None) -> FastAPI:
     settings = settings or ActionsSettings()
     runtime = Runtime(settings)
     store = ActionsStore(runtime.db)
-    outbox = Outbox(store.deployments, runtime.publisher, actions_registry(), CommandMetrics(runtime.metrics.registry))
-    sweeper = OutboxSweeper(store.deployments, outbox, grace=timedelta(seconds=settings.commands.sweep_grace_s))
-    handler = CommandHandler(
-        service=settings.service_name,
+    side = command_side(
+        runtime,
+        settings,
+        settings.commands,
         decider=decider_for(policy_of(settings)),
         store=store.deployments,
         statuses=store.statuses,
-        outbox=outbox,
-        parallelism=settings.commands.parallelism,
-        after_state_write=_fault(settings),
-        before_first_batch=sweeper.swept_at_start,
+        registry=actions_registry(),
     )
-    ledger = MongoLedger(runtime.db[LEDGER_COLLECTION])
-    dead_letters = DeadLetters(runtime.publisher, settings.topics.dead_letters, ledger, service=settings.service_name)
-    consumer = subscribe_commands(settings, runtime.broker, handler, dead_letters, runtime.metrics)
+    consumer = subscribe_commands(settings, runtime.broker, side.handler, side.dead_letters, runtime.metrics)
     runtime.readiness_checks["consumer"] = consumer.readiness
 
     async def prune() -> None:
         await store.prune_statuses(utc_now() - timedelta(days=settings.commands.status_horizon_days))
 
-    async def sweep() -> None:
-        await sweeper.sweep()
-
     gateway = CommandGateway(runtime.publisher, store.statuses, store.deployments)
-    admission = Admission(gateway, store.deployments, handler.decision)
+    admission = actions_admission(gateway, store.deployments, side.handler.decision)
     expiry = ChangeRequestExpiry(store.deployments, gateway, service=settings.service_name)
 
     async def expire_change_requests() -> None:
@@ -81,7 +61,7 @@ def create_app(settings: ActionsSettings | None = None) -> FastAPI:
         on_start=[store.create_indexes],
         # The sweeper's first run, right at start, publishes whatever a crash left in an outbox.
         periodic=[
-            (settings.commands.sweep_interval_s, sweep),
+            (settings.commands.sweep_interval_s, side.sweep),
             (settings.change_requests.sweep_interval_s, expire_change_requests),
             (3600, prune),
         ],
@@ -89,7 +69,7 @@ def create_app(settings: ActionsSettings | None = None) -> FastAPI:
     app.add_exception_handler(Refused, refused_response)
     app.state.store = store
     app.state.consumer = consumer
-    app.state.sweeper = sweeper
+    app.state.sweeper = side.sweeper
     app.state.expiry = expiry
     return app
 
@@ -100,15 +80,3 @@ def policy_of(settings: ActionsSettings) -> Policy:
         guarded_importances=settings.change_requests.guarded,
         change_request_ttl=settings.change_requests.expire_after,
     )
-
-
-def _fault(settings: ActionsSettings) -> Callable[[], None] | None:
-    """Test-only fault injection (settings.commands.fault); see tests/integration/actions."""
-    if settings.commands.fault != KILL_AFTER_STATE_WRITE:
-        return None
-    log.warning("TEST FAULT INJECTION ON: the process kills itself after its next state write")
-
-    def kill() -> None:
-        os.kill(os.getpid(), signal.SIGKILL)
-
-    return kill

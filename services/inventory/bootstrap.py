@@ -18,6 +18,7 @@ from shared.messaging.consumer import BatchConsumer, BatchHandler
 from shared.messaging.dead_letters import LEDGER_COLLECTION, DeadLetters, MongoLedger
 from shared.service.metrics import ServiceMetrics
 from shared.service.runtime import Runtime, service_app
+from shared.service.subscribers import subscribe
 
 
 def inventory_registry() -> MessageRegistry:
@@ -34,17 +35,16 @@ def subscribe_projection(
     metrics: ServiceMetrics,
 ) -> BatchConsumer:
     """The inventory's one subscriber: both topics it folds, batched, into `handler`."""
-    consumer = BatchConsumer(
-        service=settings.service_name,
-        group_id=settings.group_id,
+    topics = [settings.topics.deployment_events, settings.topics.monitoring_events]
+    return subscribe(
+        settings,
+        broker,
+        topics,
         registry=inventory_registry(),
         handler=handler,
         dead_letters=dead_letters,
         metrics=metrics,
-        settings=settings.consumer,
     )
-    consumer.subscribe(broker, [settings.topics.deployment_events, settings.topics.monitoring_events])
-    return consumer
 
 
 def create_app(settings: InventorySettings | None = None) -> FastAPI:

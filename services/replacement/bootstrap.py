@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import signal
-from collections.abc import Callable
 from datetime import timedelta
 
 from fastapi import FastAPI
@@ -12,7 +9,7 @@ from fastapi import FastAPI
 from services.replacement.adapters.store import ReplacementStore
 from services.replacement.domain.decider import replacements
 from services.replacement.domain.policy import Policy
-from services.replacement.entrypoints.admission import Admission, Refused, refused_response
+from services.replacement.entrypoints.admission import ReplacementAdmission
 from services.replacement.entrypoints.deciding import BatchDecider, approved_commands, refusal_in
 from services.replacement.entrypoints.http import replacement_api
 from services.replacement.entrypoints.subscribers import (
@@ -22,20 +19,11 @@ from services.replacement.entrypoints.subscribers import (
     subscribe_commands,
 )
 from services.replacement.settings import ReplacementSettings
-from shared.messaging.dead_letters import LEDGER_COLLECTION, DeadLetters, MongoLedger
+from shared.service.admission import Refused, refused_response
 from shared.service.command_api import CommandGateway, bearer_actor, command_status_router
-from shared.service.commands import (
-    KILL_AFTER_STATE_WRITE,
-    CommandHandler,
-    CommandMetrics,
-    Outbox,
-    OutboxSweeper,
-    utc_now,
-)
-from shared.service.logging import get_logger
+from shared.service.commands import utc_now
 from shared.service.runtime import Runtime, service_app
-
-log = get_logger(__name__)
+from shared.service.wiring import command_side
 
 
 def create_app(settings: ReplacementSettings | None = None) -> FastAPI:
@@ -43,27 +31,22 @@ def create_app(settings: ReplacementSettings | None = None) -> FastAPI:
     runtime = Runtime(settings)
     store = ReplacementStore(runtime.db)
     registry = replacement_registry()
-    outbox = Outbox(store.deployments, runtime.publisher, registry, CommandMetrics(runtime.metrics.registry))
-    sweeper = OutboxSweeper(store.deployments, outbox, grace=timedelta(seconds=settings.commands.sweep_grace_s))
     deciding = BatchDecider(store.catalog, policy_of(settings))
-    handler = CommandHandler(
-        service=settings.service_name,
+    side = command_side(
+        runtime,
+        settings,
+        settings.commands,
         decider=replacements,
         store=store.deployments,
         statuses=store.statuses,
-        outbox=outbox,
-        parallelism=settings.commands.parallelism,
-        after_state_write=_fault(settings),
-        before_first_batch=sweeper.swept_at_start,
+        registry=registry,
         decider_for_batch=deciding,
         follow_ups=approved_commands(registry),
         refusal_in=refusal_in,
     )
-    ledger = MongoLedger(runtime.db[LEDGER_COLLECTION])
-    dead_letters = DeadLetters(runtime.publisher, settings.topics.dead_letters, ledger, service=settings.service_name)
-    commands = subscribe_commands(settings, runtime.broker, handler, dead_letters, runtime.metrics)
+    commands = subscribe_commands(settings, runtime.broker, side.handler, side.dead_letters, runtime.metrics)
     catalog = subscribe_catalog(
-        settings, runtime.broker, CatalogHandler(store.catalog, runtime.metrics), dead_letters, runtime.metrics
+        settings, runtime.broker, CatalogHandler(store.catalog, runtime.metrics), side.dead_letters, runtime.metrics
     )
     runtime.readiness_checks["consumer"] = commands.readiness
     runtime.readiness_checks["catalog"] = catalog.readiness
@@ -72,11 +55,8 @@ def create_app(settings: ReplacementSettings | None = None) -> FastAPI:
         await store.statuses.prune(utc_now() - timedelta(days=settings.commands.status_horizon_days))
         await store.catalog.prune(utc_now() - timedelta(days=settings.consumer.dedupe_horizon_days))
 
-    async def sweep() -> None:
-        await sweeper.sweep()
-
     gateway = CommandGateway(runtime.publisher, store.statuses, store.deployments)
-    admission = Admission(gateway, store.deployments, deciding, handler.decision)
+    admission = ReplacementAdmission(gateway, store.deployments, deciding, side.handler.decision)
     actor = bearer_actor(settings.api_tokens)
     app = service_app(
         runtime,
@@ -86,13 +66,13 @@ def create_app(settings: ReplacementSettings | None = None) -> FastAPI:
         routers=[replacement_api(admission, actor), command_status_router(store.statuses, store.deployments, actor)],
         on_start=[store.create_indexes],
         # The sweeper's first run, right at start, publishes whatever a crash left in an outbox.
-        periodic=[(settings.commands.sweep_interval_s, sweep), (3600, prune)],
+        periodic=[(settings.commands.sweep_interval_s, side.sweep), (3600, prune)],
     )
     app.add_exception_handler(Refused, refused_response)
     app.state.store = store
     app.state.consumer = commands
     app.state.catalog_consumer = catalog
-    app.state.sweeper = sweeper
+    app.state.sweeper = side.sweeper
     return app
 
 
@@ -102,15 +82,3 @@ def policy_of(settings: ReplacementSettings) -> Policy:
         guarded_importances=settings.change_requests.guarded,
         change_request_ttl=settings.change_requests.expire_after,
     )
-
-
-def _fault(settings: ReplacementSettings) -> Callable[[], None] | None:
-    """Test-only fault injection (settings.commands.fault), as in the actions service."""
-    if settings.commands.fault != KILL_AFTER_STATE_WRITE:
-        return None
-    log.warning("TEST FAULT INJECTION ON: the process kills itself after its next state write")
-
-    def kill() -> None:
-        os.kill(os.getpid(), signal.SIGKILL)
-
-    return kill

@@ -8,9 +8,7 @@ their own clocks'.
 
 from __future__ import annotations
 
-import os
-import signal
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable
 from datetime import datetime, timedelta
 
 from fastapi import FastAPI
@@ -18,26 +16,16 @@ from fastapi import FastAPI
 from services.retraining.adapters.reports import Reports, health_reports
 from services.retraining.adapters.store import RetrainingStore
 from services.retraining.domain.decider import decider_for
-from services.retraining.entrypoints.admission import Admission, Refused, refused_response
+from services.retraining.entrypoints.admission import RetrainingAdmission
 from services.retraining.entrypoints.http import retraining_api
 from services.retraining.entrypoints.scheduler import NudgingHandler, Scheduler
 from services.retraining.entrypoints.subscribers import retraining_registry, subscribe_commands
 from services.retraining.settings import RetrainingSettings
-from shared.messaging.dead_letters import LEDGER_COLLECTION, DeadLetters, MongoLedger
+from shared.service.admission import Refused, refused_response
 from shared.service.command_api import CommandGateway, bearer_actor, command_status_router
-from shared.service.commands import (
-    KILL_AFTER_STATE_WRITE,
-    Clock,
-    CommandHandler,
-    CommandMetrics,
-    Outbox,
-    OutboxSweeper,
-    utc_now,
-)
-from shared.service.logging import get_logger
+from shared.service.commands import Clock, utc_now
 from shared.service.runtime import Runtime, service_app
-
-log = get_logger(__name__)
+from shared.service.wiring import command_side
 
 
 def create_app(settings: RetrainingSettings | None = None, *, clock: Clock = utc_now) -> FastAPI:
@@ -46,20 +34,15 @@ def create_app(settings: RetrainingSettings | None = None, *, clock: Clock = utc
     rules = settings.rules.rules()
     store = RetrainingStore(runtime.db, rules, clock)
     registry = retraining_registry()
-    outbox = Outbox(store.deployments, runtime.publisher, registry, CommandMetrics(runtime.metrics.registry))
-    sweeper = OutboxSweeper(
-        store.deployments, outbox, grace=timedelta(seconds=settings.commands.sweep_grace_s), clock=clock
-    )
-    handler = CommandHandler(
-        service=settings.service_name,
+    side = command_side(
+        runtime,
+        settings,
+        settings.commands,
         decider=decider_for(rules),
         store=store.deployments,
         statuses=store.statuses,
-        outbox=outbox,
+        registry=registry,
         clock=clock,
-        parallelism=settings.commands.parallelism,
-        after_state_write=_fault(settings),
-        before_first_batch=sweeper.swept_at_start,
     )
     scheduler = Scheduler(
         store.deployments,
@@ -71,19 +54,14 @@ def create_app(settings: RetrainingSettings | None = None, *, clock: Clock = utc
         full_sweep_every=timedelta(seconds=settings.scheduler.full_sweep_interval_s),
         clock=clock,
     )
-    ledger = MongoLedger(runtime.db[LEDGER_COLLECTION])
-    dead_letters = DeadLetters(runtime.publisher, settings.topics.dead_letters, ledger, service=settings.service_name)
     consumer = subscribe_commands(
-        settings, runtime.broker, NudgingHandler(handler, scheduler), dead_letters, runtime.metrics
+        settings, runtime.broker, NudgingHandler(side.handler, scheduler), side.dead_letters, runtime.metrics
     )
     runtime.readiness_checks["consumer"] = consumer.readiness
     runtime.readiness_checks["scheduler"] = scheduler.readiness
 
     async def prune() -> None:
         await store.prune_statuses(clock() - timedelta(days=settings.commands.status_horizon_days))
-
-    async def sweep() -> None:
-        await sweeper.sweep()
 
     async def schedule() -> None:
         await scheduler.tick()
@@ -93,7 +71,7 @@ def create_app(settings: RetrainingSettings | None = None, *, clock: Clock = utc
         return health_reports(settings.kafka.bootstrap_servers, topic, registry, deployment_id, before=before)
 
     gateway = CommandGateway(runtime.publisher, store.statuses, store.deployments, clock=clock)
-    admission = Admission(gateway, store.deployments, handler.decision, clock=clock)
+    admission = RetrainingAdmission(gateway, store.deployments, side.handler.decision, clock=clock)
     actor = bearer_actor(settings.api_tokens)
     app = service_app(
         runtime,
@@ -109,7 +87,7 @@ def create_app(settings: RetrainingSettings | None = None, *, clock: Clock = utc
         on_start=[store.create_indexes],
         # The sweeper's first run, right at start, publishes whatever a crash left in an outbox.
         periodic=[
-            (settings.commands.sweep_interval_s, sweep),
+            (settings.commands.sweep_interval_s, side.sweep),
             (settings.scheduler.interval_s, schedule),
             (3600, prune),
         ],
@@ -117,19 +95,7 @@ def create_app(settings: RetrainingSettings | None = None, *, clock: Clock = utc
     app.add_exception_handler(Refused, refused_response)
     app.state.store = store
     app.state.consumer = consumer
-    app.state.sweeper = sweeper
+    app.state.sweeper = side.sweeper
     app.state.scheduler = scheduler
     app.state.clock = clock
     return app
-
-
-def _fault(settings: RetrainingSettings) -> Callable[[], None] | None:
-    """Test-only fault injection (settings.commands.fault), as in the actions service."""
-    if settings.commands.fault != KILL_AFTER_STATE_WRITE:
-        return None
-    log.warning("TEST FAULT INJECTION ON: the process kills itself after its next state write")
-
-    def kill() -> None:
-        os.kill(os.getpid(), signal.SIGKILL)
-
-    return kill

@@ -5,12 +5,12 @@ removed (`last-owner`), so a deployment always has someone who may act on it."""
 from __future__ import annotations
 
 from services.actions.domain import codes
-from services.actions.domain.roles import require
 from services.actions.domain.state import DeploymentState, Grant
 from shared.contract import events as ev
 from shared.contract.commands import actions as cmd
 from shared.contract.events.values import Role
 from shared.domain.decider import Decision, Rejection
+from shared.domain.roles import require
 
 
 def share(state: DeploymentState, c: cmd.ShareDeployment) -> Decision:

@@ -27,7 +27,6 @@ from pydantic import ValidationError
 from services.actions.domain import codes
 from services.actions.domain.lifecycle import available, run
 from services.actions.domain.policy import IMPORTANCE_RANK, Policy
-from services.actions.domain.roles import require
 from services.actions.domain.state import ChangeRequest, DeploymentState
 from shared.contract import events as ev
 from shared.contract.commands import actions as cmd
@@ -36,6 +35,7 @@ from shared.contract.events.values import Role
 from shared.contract.topology import Stream
 from shared.domain.decider import Decision, Rejection
 from shared.domain.fold import utc_ms
+from shared.domain.roles import require
 
 REVIEWS: tuple[type[cmd.ActionsCommand], ...] = (
     cmd.ApproveChangeRequest,

@@ -1,25 +1,20 @@
 """Every code a refusal of the actions service carries, and what kind of refusal it is.
 
-Codes are stable (programs match on them); the reasons that go with them are for people. `KIND` lets
-an edge answer without knowing each code (e.g. HTTP: not-found 404, forbidden 403, conflict 409).
+Codes are stable (programs match on them); the reasons that go with them are for people. The kinds and
+the codes every service shares live in shared.domain.codes; `KIND` adds this service's own.
 """
 
 from __future__ import annotations
 
-import enum
-
-
-class Kind(enum.StrEnum):
-    NOT_FOUND = "not-found"
-    FORBIDDEN = "forbidden"
-    CONFLICT = "conflict"
-
+from shared.domain.codes import DEPLOYMENT_DELETED as DEPLOYMENT_DELETED
+from shared.domain.codes import DEPLOYMENT_ERASED as DEPLOYMENT_ERASED
+from shared.domain.codes import FORBIDDEN as FORBIDDEN
+from shared.domain.codes import NOT_FOUND as NOT_FOUND
+from shared.domain.codes import UNKNOWN_COMMAND as UNKNOWN_COMMAND
+from shared.domain.codes import Kind as Kind
+from shared.domain.codes import kinds
 
 ALREADY_EXISTS = "already-exists"
-NOT_FOUND = "not-found"
-DEPLOYMENT_ERASED = "deployment-erased"
-DEPLOYMENT_DELETED = "deployment-deleted"
-FORBIDDEN = "forbidden"
 ALREADY_ACTIVE = "already-active"
 ALREADY_INACTIVE = "already-inactive"
 DEPLOYMENT_LAUNCHING = "deployment-launching"
@@ -35,33 +30,23 @@ CHANGE_REQUEST_NOT_EXPIRED = "change-request-not-expired"
 SELF_APPROVAL = "self-approval"
 NOT_REQUESTER = "not-requester"
 HELD_COMMAND_REFUSED = "held-command-refused"
-UNKNOWN_COMMAND = "unknown-command"
 
-KIND: dict[str, Kind] = {
-    NOT_FOUND: Kind.NOT_FOUND,
-    CHANGE_REQUEST_NOT_FOUND: Kind.NOT_FOUND,
-    FORBIDDEN: Kind.FORBIDDEN,
-    SELF_APPROVAL: Kind.FORBIDDEN,
-    NOT_REQUESTER: Kind.FORBIDDEN,
-    **{
-        code: Kind.CONFLICT
-        for code in (
-            ALREADY_EXISTS,
-            DEPLOYMENT_ERASED,
-            DEPLOYMENT_DELETED,
-            ALREADY_ACTIVE,
-            ALREADY_INACTIVE,
-            DEPLOYMENT_LAUNCHING,
-            NOT_DELETED,
-            NO_CHANGE,
-            LAST_OWNER,
-            NOT_SHARED,
-            CHANGE_REQUEST_PENDING,
-            CHANGE_REQUEST_CLOSED,
-            CHANGE_REQUEST_EXPIRED,
-            CHANGE_REQUEST_NOT_EXPIRED,
-            HELD_COMMAND_REFUSED,
-            UNKNOWN_COMMAND,
-        )
-    },
-}
+KIND: dict[str, Kind] = kinds(
+    not_found=(CHANGE_REQUEST_NOT_FOUND,),
+    forbidden=(SELF_APPROVAL, NOT_REQUESTER),
+    conflict=(
+        ALREADY_EXISTS,
+        ALREADY_ACTIVE,
+        ALREADY_INACTIVE,
+        DEPLOYMENT_LAUNCHING,
+        NOT_DELETED,
+        NO_CHANGE,
+        LAST_OWNER,
+        NOT_SHARED,
+        CHANGE_REQUEST_PENDING,
+        CHANGE_REQUEST_CLOSED,
+        CHANGE_REQUEST_EXPIRED,
+        CHANGE_REQUEST_NOT_EXPIRED,
+        HELD_COMMAND_REFUSED,
+    ),
+)

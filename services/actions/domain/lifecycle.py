@@ -3,7 +3,8 @@
 Checked in this order, so a caller learns no more than their role allows:
 1. the deployment: unknown `not-found`; erased `deployment-erased` (nothing at all); deleted
    `deployment-deleted` (nothing but erase);
-2. the caller's role (roles.py): `forbidden`;
+2. the caller's role (shared.domain.roles; CONSUMER may do nothing here, USER may share up to USER,
+   OWNER everything but erase; an admin everything, and only an admin may erase): `forbidden`;
 3. the state machine and the command's own rules: activate needs a deployment that is not active
    (`already-active`) nor still launching (`deployment-launching`); deactivate one that is not inactive
    (`already-inactive`); erase a deleted one (`not-deleted`); a change to what already is, `no-change`.
@@ -15,12 +16,12 @@ from collections.abc import Callable
 from typing import Any
 
 from services.actions.domain import access, codes
-from services.actions.domain.roles import require, require_admin
 from services.actions.domain.state import DeploymentState
 from shared.contract import events as ev
 from shared.contract.commands import actions as cmd
 from shared.contract.events.values import DeploymentStatus, Role
 from shared.domain.decider import Decision, Rejection
+from shared.domain.roles import require, require_admin
 
 
 def available(state: DeploymentState, *, for_erasure: bool = False) -> Rejection | None:
@@ -73,7 +74,7 @@ def delete(state: DeploymentState, c: cmd.DeleteDeployment) -> Decision:
 
 
 def erase(state: DeploymentState, c: cmd.EraseDeployment) -> Decision:
-    refused = require_admin(state, c.actor, "erasing a deployment")
+    refused = require_admin(c.actor, "erasing a deployment")
     if refused:
         return refused
     if not state.deleted:

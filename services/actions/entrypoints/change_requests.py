@@ -12,14 +12,15 @@ from typing import Annotated
 
 from fastapi import APIRouter, Body, Depends, Path, Query, Response
 
-from services.actions.domain.roles import has_role
 from services.actions.domain.state import ChangeRequestStatus
-from services.actions.entrypoints.admission import ActionAccepted, Admission, Refused, build
+from services.actions.entrypoints.admission import ActionAccepted, ActionsAdmission
 from services.actions.entrypoints.api_models import CHANGE_REQUEST_ID, ChangeRequestOut, NoFields, ReviewBody, errors
 from services.actions.entrypoints.http import ACCEPTED, DeploymentId, admitted
 from shared.contract.commands import actions as cmd
 from shared.contract.events.values import Role
 from shared.contract.messages import Actor
+from shared.domain.roles import has_role
+from shared.service.admission import Refused, build
 from shared.service.command_api import CorrelationId, IdempotencyKey, command_id_from
 
 ChangeRequestId = Annotated[str, Path(pattern=CHANGE_REQUEST_ID, description="The change request id")]
@@ -40,7 +41,7 @@ REVIEWS: tuple[tuple[str, type[cmd.ApproveChangeRequest | cmd.RejectChangeReques
 )
 
 
-def change_request_api(admission: Admission, actor: Callable[..., Actor]) -> APIRouter:
+def change_request_api(admission: ActionsAdmission, actor: Callable[..., Actor]) -> APIRouter:
     router = APIRouter(prefix="/deployments/{deployment_id}/change-requests", tags=["change requests"])
     store = admission.store
 
@@ -98,7 +99,7 @@ def change_request_api(admission: Admission, actor: Callable[..., Actor]) -> API
 
 def _add_review(
     router: APIRouter,
-    admission: Admission,
+    admission: ActionsAdmission,
     actor: Callable[..., Actor],
     verb: str,
     command_type: type[cmd.ApproveChangeRequest | cmd.RejectChangeRequest],

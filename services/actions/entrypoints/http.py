@@ -14,7 +14,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Depends, Path, Response
 
-from services.actions.entrypoints.admission import ActionAccepted, Admission, build
+from services.actions.entrypoints.admission import ActionAccepted, ActionsAdmission
 from services.actions.entrypoints.api_models import (
     DEPLOYMENT_ID,
     ClearStatisticsBody,
@@ -30,6 +30,7 @@ from services.actions.entrypoints.api_models import (
 from shared.contract.commands import actions as cmd
 from shared.contract.envelope import derived_id
 from shared.contract.messages import Actor
+from shared.service.admission import build
 from shared.service.command_api import CorrelationId, IdempotencyKey, command_id_from
 
 DeploymentId = Annotated[str, Path(pattern=DEPLOYMENT_ID, description="The deployment id")]
@@ -119,7 +120,7 @@ ACTIONS = (
 )
 
 
-def command_api(admission: Admission, actor: Callable[..., Actor]) -> APIRouter:
+def command_api(admission: ActionsAdmission, actor: Callable[..., Actor]) -> APIRouter:
     router = APIRouter(tags=["actions"])
 
     @router.post(
@@ -148,7 +149,7 @@ def command_api(admission: Admission, actor: Callable[..., Actor]) -> APIRouter:
     return router
 
 
-def _add_action(router: APIRouter, admission: Admission, actor: Callable[..., Actor], action: Action) -> None:
+def _add_action(router: APIRouter, admission: ActionsAdmission, actor: Callable[..., Actor], action: Action) -> None:
     async def run(
         deployment_id: str, who: Actor, body: Any, response: Response, key: str | None, correlation: str | None
     ) -> ActionAccepted:
@@ -195,14 +196,15 @@ def _add_action(router: APIRouter, admission: Admission, actor: Callable[..., Ac
 
 
 async def admitted(
-    admission: Admission,
+    admission: ActionsAdmission,
     command: cmd.ActionsCommand,
     response: Response,
     idempotency_key: str | None,
     correlation_id: str | None,
 ) -> ActionAccepted:
-    accepted = await admission.admit(
+    submitted, expected = await admission.admit(
         command, correlation_id=correlation_id, resent_possible=idempotency_key is not None
     )
+    accepted = ActionAccepted.of(submitted, expected)
     response.headers["Location"] = accepted.status_url
     return accepted

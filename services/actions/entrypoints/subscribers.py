@@ -15,6 +15,7 @@ from shared.contract.topology import Stream
 from shared.messaging.consumer import BatchConsumer, BatchHandler
 from shared.messaging.dead_letters import DeadLetters
 from shared.service.metrics import ServiceMetrics
+from shared.service.subscribers import subscribe
 
 
 def actions_registry() -> MessageRegistry:
@@ -32,15 +33,13 @@ def subscribe_commands(
     dead_letters: DeadLetters,
     metrics: ServiceMetrics,
 ) -> BatchConsumer:
-    consumer = BatchConsumer(
-        service=settings.service_name,
-        group_id=settings.group_id,
+    topics = [settings.topics.for_stream(Stream.ACTIONS_COMMANDS), settings.topics.deployment_events]
+    return subscribe(
+        settings,
+        broker,
+        topics,
         registry=actions_registry(),
         handler=handler,
         dead_letters=dead_letters,
         metrics=metrics,
-        settings=settings.consumer,
     )
-    topics = settings.topics
-    consumer.subscribe(broker, [topics.for_stream(Stream.ACTIONS_COMMANDS), topics.deployment_events])
-    return consumer

@@ -26,7 +26,6 @@ from __future__ import annotations
 import dataclasses
 
 from services.replacement.domain.packages import PackageSpec
-from services.replacement.domain.roles import role_of
 from services.replacement.domain.state import ReplacementState
 from shared.contract.events.values import (
     DeploymentStatus,
@@ -37,6 +36,7 @@ from shared.contract.events.values import (
     ValidationStatus,
 )
 from shared.contract.messages import Actor
+from shared.domain.roles import role_of
 
 PASSING, WARNING, FAILING = ValidationStatus.PASSING, ValidationStatus.WARNING, ValidationStatus.FAILING
 CLASSIFICATION = frozenset({TargetType.BINARY, TargetType.MULTICLASS, TargetType.MULTILABEL})

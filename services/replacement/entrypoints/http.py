@@ -15,12 +15,13 @@ body. `GET /commands/{id}` is the kit's.
 No `from __future__ import annotations` here: FastAPI must evaluate the route annotations.
 """
 
+import functools
 from collections.abc import Callable, Sequence
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path, Response
+from fastapi import APIRouter, Depends, Path
 
-from services.replacement.entrypoints.admission import Admission, build
+from services.replacement.entrypoints.admission import ReplacementAdmission
 from services.replacement.entrypoints.api_models import (
     CHALLENGER_ID,
     DEPLOYMENT_ID,
@@ -38,7 +39,7 @@ from services.replacement.entrypoints.api_models import (
 from shared.contract import events as ev
 from shared.contract.commands import replacement as cmd
 from shared.contract.messages import Actor, Event
-from shared.service.command_api import CorrelationId, IdempotencyKey, command_id_from
+from shared.service.admission import Submission, submissions
 
 DeploymentId = Annotated[str, Path(pattern=DEPLOYMENT_ID, description="The deployment id")]
 ChallengerId = Annotated[str, Path(pattern=CHALLENGER_ID, description="The challenger id")]
@@ -56,16 +57,22 @@ HELD = (
 )
 
 
-def replacement_api(admission: Admission, actor: Callable[..., Actor]) -> APIRouter:
+def replacement_api(admission: ReplacementAdmission, actor: Callable[..., Actor]) -> APIRouter:
     router = APIRouter(prefix="/deployments/{deployment_id}", tags=["replacement"])
     Who = Annotated[Actor, Depends(actor)]
 
-    async def admitted(
-        command: cmd.ReplacementCommand, response: Response, key: str | None, correlation: str | None
-    ) -> ReplacementAccepted:
-        accepted, expected = await admission.admit(command, correlation_id=correlation, resent_possible=key is not None)
-        response.headers["Location"] = accepted.status_url
+    Submitted = Annotated[Submission, Depends(submissions(admission, actor))]
+
+    async def admitted(at: Submission, command: cmd.ReplacementCommand) -> ReplacementAccepted:
+        accepted, expected = await at.admit(command)
         return ReplacementAccepted(**accepted.model_dump(), **_expected(expected))
+
+    command_route = functools.partial(
+        router.api_route,
+        status_code=202,
+        response_model=ReplacementAccepted,
+        responses={**ACCEPTED, **COMMAND_ERRORS},  # type: ignore[dict-item]
+    )
 
     @router.post(
         "/model:validate",
@@ -79,151 +86,73 @@ def replacement_api(admission: Admission, actor: Callable[..., Actor]) -> APIRou
         "outcome is recorded for auditors (`ModelReplacementValidated`, by the command `command_id`). OWNERs, "
         "USERs and admins may validate; only OWNERs and admins pass the permission check.",
     )
-    async def validate_replacement(
-        deployment_id: DeploymentId,
-        body: ValidateBody,
-        who: Who,
-        response: Response,
-        idempotency_key: IdempotencyKey = None,
-        correlation_id: CorrelationId = None,
-    ) -> DryRunOut:
-        validation = await admission.dry_run(deployment_id, body.model_package_id, who)
-        command = build(
-            cmd.ValidateReplacement,
-            body,
-            command_id=command_id_from(idempotency_key),
-            deployment_id=deployment_id,
-            actor=who,
-        )
-        recorded = await admission.submit(command, correlation_id)
-        response.headers["Location"] = recorded.status_url
+    async def validate_replacement(deployment_id: DeploymentId, body: ValidateBody, at: Submitted) -> DryRunOut:
+        validation = await admission.dry_run(deployment_id, body.model_package_id, at.who)
+        recorded = await admission.submit(at.command(cmd.ValidateReplacement, deployment_id, body), at.correlation_id)
+        at.response.headers["Location"] = recorded.status_url
         return DryRunOut(
             **ValidationOut.of(deployment_id, validation).model_dump(),
             command_id=recorded.command_id,
             status_url=recorded.status_url,
         )
 
-    @router.post(
+    @command_route(
         "/model:replace",
-        status_code=202,
-        response_model=ReplacementAccepted,
-        responses={**ACCEPTED, **COMMAND_ERRORS},  # type: ignore[dict-item]
+        methods=["POST"],
         summary="Replace the model",
         description="Makes a registered model package the champion, with a reason. Validated again when it runs: "
         "`passing` or `warning` ends in `ModelReplaced` (with the checks), `failing` in `ModelReplacementRejected` "
         "(the command's status is then `rejected`, code `checks-failing`). OWNERs and admins only." + HELD,
     )
-    async def replace_model(
-        deployment_id: DeploymentId,
-        body: ReplaceBody,
-        who: Who,
-        response: Response,
-        idempotency_key: IdempotencyKey = None,
-        correlation_id: CorrelationId = None,
-    ) -> ReplacementAccepted:
-        command = build(
-            cmd.ReplaceModel, body, command_id=command_id_from(idempotency_key), deployment_id=deployment_id, actor=who
-        )
-        return await admitted(command, response, idempotency_key, correlation_id)
+    async def replace_model(deployment_id: DeploymentId, body: ReplaceBody, at: Submitted) -> ReplacementAccepted:
+        return await admitted(at, at.command(cmd.ReplaceModel, deployment_id, body))
 
-    @router.post(
+    @command_route(
         "/model:rollback",
-        status_code=202,
-        response_model=ReplacementAccepted,
-        responses={**ACCEPTED, **COMMAND_ERRORS},  # type: ignore[dict-item]
+        methods=["POST"],
         summary="Roll back to the previous model",
         description="Back to the champion before the current one in one step, through the same checks, with a "
         "reason; rolling back again walks further back in the history (409 `nothing-to-roll-back` at its "
         "start)." + HELD,
     )
-    async def rollback_model(
-        deployment_id: DeploymentId,
-        body: RollbackBody,
-        who: Who,
-        response: Response,
-        idempotency_key: IdempotencyKey = None,
-        correlation_id: CorrelationId = None,
-    ) -> ReplacementAccepted:
-        command = build(
-            cmd.RollbackModel, body, command_id=command_id_from(idempotency_key), deployment_id=deployment_id, actor=who
-        )
-        return await admitted(command, response, idempotency_key, correlation_id)
+    async def rollback_model(deployment_id: DeploymentId, body: RollbackBody, at: Submitted) -> ReplacementAccepted:
+        return await admitted(at, at.command(cmd.RollbackModel, deployment_id, body))
 
-    @router.post(
+    @command_route(
         "/challengers",
-        status_code=202,
-        response_model=ReplacementAccepted,
-        responses={**ACCEPTED, **COMMAND_ERRORS},  # type: ignore[dict-item]
+        methods=["POST"],
         summary="Add a challenger",
         description="A registered package that passes the checks, neither the champion nor another challenger's "
         "package, at most 5 per deployment (409 `challenger-limit`): ends in `ChallengerAdded`; `challenger_id` "
         "is its id. OWNERs and admins only.",
     )
     async def add_challenger(
-        deployment_id: DeploymentId,
-        body: AddChallengerBody,
-        who: Who,
-        response: Response,
-        idempotency_key: IdempotencyKey = None,
-        correlation_id: CorrelationId = None,
+        deployment_id: DeploymentId, body: AddChallengerBody, at: Submitted
     ) -> ReplacementAccepted:
-        command = build(
-            cmd.AddChallenger, body, command_id=command_id_from(idempotency_key), deployment_id=deployment_id, actor=who
-        )
-        return await admitted(command, response, idempotency_key, correlation_id)
+        return await admitted(at, at.command(cmd.AddChallenger, deployment_id, body))
 
-    @router.delete(
+    @command_route(
         "/challengers/{challenger_id}",
-        status_code=202,
-        response_model=ReplacementAccepted,
-        responses={**ACCEPTED, **COMMAND_ERRORS},  # type: ignore[dict-item]
+        methods=["DELETE"],
         summary="Remove a challenger",
         description="Ends in `ChallengerRemoved`. OWNERs and admins only.",
     )
     async def remove_challenger(
-        deployment_id: DeploymentId,
-        challenger_id: ChallengerId,
-        who: Who,
-        response: Response,
-        idempotency_key: IdempotencyKey = None,
-        correlation_id: CorrelationId = None,
+        deployment_id: DeploymentId, challenger_id: ChallengerId, at: Submitted
     ) -> ReplacementAccepted:
-        command = build(
-            cmd.RemoveChallenger,
-            command_id=command_id_from(idempotency_key),
-            deployment_id=deployment_id,
-            actor=who,
-            challenger_id=challenger_id,
-        )
-        return await admitted(command, response, idempotency_key, correlation_id)
+        return await admitted(at, at.command(cmd.RemoveChallenger, deployment_id, challenger_id=challenger_id))
 
-    @router.post(
+    @command_route(
         "/challengers/{challenger_id}:promote",
-        status_code=202,
-        response_model=ReplacementAccepted,
-        responses={**ACCEPTED, **COMMAND_ERRORS},  # type: ignore[dict-item]
+        methods=["POST"],
         summary="Promote a challenger",
         description="A replacement by the challenger's package, through the same checks: ends in `ModelReplaced` "
         "and `ChallengerRemoved` (promoted)." + HELD,
     )
     async def promote_challenger(
-        deployment_id: DeploymentId,
-        challenger_id: ChallengerId,
-        body: PromoteBody,
-        who: Who,
-        response: Response,
-        idempotency_key: IdempotencyKey = None,
-        correlation_id: CorrelationId = None,
+        deployment_id: DeploymentId, challenger_id: ChallengerId, body: PromoteBody, at: Submitted
     ) -> ReplacementAccepted:
-        command = build(
-            cmd.PromoteChallenger,
-            body,
-            command_id=command_id_from(idempotency_key),
-            deployment_id=deployment_id,
-            actor=who,
-            challenger_id=challenger_id,
-        )
-        return await admitted(command, response, idempotency_key, correlation_id)
+        return await admitted(at, at.command(cmd.PromoteChallenger, deployment_id, body, challenger_id=challenger_id))
 
     @router.get(
         "/model-history",

@@ -24,6 +24,7 @@ from shared.messaging.consumer import BatchConsumer, BatchHandler, Inbound
 from shared.messaging.dead_letters import DeadLetters
 from shared.service.logging import get_logger
 from shared.service.metrics import ServiceMetrics
+from shared.service.subscribers import subscribe
 
 log = get_logger(__name__)
 
@@ -64,18 +65,16 @@ def subscribe_commands(
     dead_letters: DeadLetters,
     metrics: ServiceMetrics,
 ) -> BatchConsumer:
-    consumer = BatchConsumer(
-        service=settings.service_name,
-        group_id=settings.group_id,
+    topics = [settings.topics.for_stream(Stream.REPLACEMENT_COMMANDS), settings.topics.deployment_events]
+    return subscribe(
+        settings,
+        broker,
+        topics,
         registry=replacement_registry(),
         handler=handler,
         dead_letters=dead_letters,
         metrics=metrics,
-        settings=settings.consumer,
     )
-    topics = settings.topics
-    consumer.subscribe(broker, [topics.for_stream(Stream.REPLACEMENT_COMMANDS), topics.deployment_events])
-    return consumer
 
 
 def subscribe_catalog(
@@ -85,14 +84,13 @@ def subscribe_catalog(
     dead_letters: DeadLetters,
     metrics: ServiceMetrics,
 ) -> BatchConsumer:
-    consumer = BatchConsumer(
-        service=settings.service_name,
-        group_id=settings.catalog_group_id,
+    return subscribe(
+        settings,
+        broker,
+        [settings.topics.registry_events],
         registry=replacement_registry(),
         handler=handler,
         dead_letters=dead_letters,
         metrics=metrics,
-        settings=settings.consumer,
+        group_id=settings.catalog_group_id,
     )
-    consumer.subscribe(broker, [settings.topics.registry_events])
-    return consumer

@@ -5,7 +5,7 @@ cron.py        cron matching and next/last due times (UTC)
 triggers.py    when a policy fires: decline switches, minimum interval, schedules (live and backtest)
 runs.py        the run state machine (steps, cancel rule, replacement reason by trigger)
 progress.py    a run's decisions: start, begin, advance, cancel, time out
-decide.py      commands to events; evolve.py events to state; roles.py who may do what
+decide.py      commands to events, and who may do what (roles: shared.domain.roles); evolve.py events to state
 due.py         the commands due at a moment (the scheduler loop sends them) and `wake_at`
 backtest.py    a draft policy over past health reports, through the live code
 decider.py     the kit's `Decider`, and what the wiring does beyond the kit's handler

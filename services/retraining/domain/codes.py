@@ -1,24 +1,19 @@
-"""Every code a refusal of the retraining service carries, and what kind of refusal it is (as the other
-services' codes: programs match on codes, people read the reasons; an edge maps `KIND` to HTTP), and the
-codes a failed run carries (`RetrainingRunFailed.code`).
+"""Every code a refusal of the retraining service carries, and what kind of refusal it is (the kinds and
+the shared codes live in shared.domain.codes; `KIND` adds this service's own), and the codes a failed run
+carries (`RetrainingRunFailed.code`).
 """
 
 from __future__ import annotations
 
-import enum
+from shared.domain.codes import DEPLOYMENT_DELETED as DEPLOYMENT_DELETED
+from shared.domain.codes import DEPLOYMENT_ERASED as DEPLOYMENT_ERASED
+from shared.domain.codes import FORBIDDEN as FORBIDDEN
+from shared.domain.codes import NOT_FOUND as NOT_FOUND
+from shared.domain.codes import UNKNOWN_COMMAND as UNKNOWN_COMMAND
+from shared.domain.codes import Kind as Kind
+from shared.domain.codes import kinds
 
-
-class Kind(enum.StrEnum):
-    NOT_FOUND = "not-found"
-    FORBIDDEN = "forbidden"
-    CONFLICT = "conflict"
-
-
-# refusals (CommandRejected.code)
-NOT_FOUND = "not-found"
-DEPLOYMENT_DELETED = "deployment-deleted"
-DEPLOYMENT_ERASED = "deployment-erased"
-FORBIDDEN = "forbidden"
+# refusals (CommandRejected.code), besides the shared ones
 RETRAINING_USER_NOT_OWNER = "retraining-user-not-owner"
 NO_RETRAINING_SETTINGS = "no-retraining-settings"
 POLICY_LIMIT = "policy-limit"
@@ -29,30 +24,20 @@ RUN_FINISHED = "run-finished"
 RUN_PAST_CANCEL_POINT = "run-past-cancel-point"
 NOT_DUE = "not-due"
 NOTHING_TO_ADVANCE = "nothing-to-advance"
-UNKNOWN_COMMAND = "unknown-command"
 
-KIND: dict[str, Kind] = {
-    NOT_FOUND: Kind.NOT_FOUND,
-    POLICY_UNKNOWN: Kind.NOT_FOUND,
-    RUN_UNKNOWN: Kind.NOT_FOUND,
-    FORBIDDEN: Kind.FORBIDDEN,
-    **{
-        code: Kind.CONFLICT
-        for code in (
-            DEPLOYMENT_DELETED,
-            DEPLOYMENT_ERASED,
-            RETRAINING_USER_NOT_OWNER,
-            NO_RETRAINING_SETTINGS,
-            POLICY_LIMIT,
-            SCHEDULE_NEVER_DUE,
-            RUN_FINISHED,
-            RUN_PAST_CANCEL_POINT,
-            NOT_DUE,
-            NOTHING_TO_ADVANCE,
-            UNKNOWN_COMMAND,
-        )
-    },
-}
+KIND: dict[str, Kind] = kinds(
+    not_found=(POLICY_UNKNOWN, RUN_UNKNOWN),
+    conflict=(
+        RETRAINING_USER_NOT_OWNER,
+        NO_RETRAINING_SETTINGS,
+        POLICY_LIMIT,
+        SCHEDULE_NEVER_DUE,
+        RUN_FINISHED,
+        RUN_PAST_CANCEL_POINT,
+        NOT_DUE,
+        NOTHING_TO_ADVANCE,
+    ),
+)
 
 # why a run failed (RetrainingRunFailed.code)
 RUN_NO_SETTINGS = "no-retraining-settings"

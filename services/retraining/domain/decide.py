@@ -2,9 +2,12 @@
 
 `decide(state, command, now, rules=...)`. Every command is refused for a deployment the service has not
 seen (`not-found`) or that is erased; on a deleted one only runs already started move on (cancel, advance,
-expire). Then the caller's role (people's commands only; internal ones come from the service itself),
-then the command's own rules. Ids of what a command creates derive from its command id: a policy
-`derived_id(command_id, "policy")`, a run `derived_id(command_id, "run")`.
+expire). Then the caller's role (people's commands only; internal ones come from the service itself;
+read as every service reads it, shared.domain.roles, an admin counting as an OWNER): settings and
+policies (create, update, delete) need OWNER, running a policy by hand or cancelling a run OWNER or USER;
+the retraining user must be an OWNER, checked when the settings change and again when an automatic run
+prepares its data (roles change meanwhile). Then the command's own rules. Ids of what a command creates
+derive from its command id: a policy `derived_id(command_id, "policy")`, a run `derived_id(command_id, "run")`.
 """
 
 from __future__ import annotations
@@ -13,7 +16,6 @@ from datetime import datetime
 from typing import TypeVar
 
 from services.retraining.domain import codes, cron, progress, triggers
-from services.retraining.domain.roles import has_role, require
 from services.retraining.domain.rules import DEFAULT_RULES, Rules
 from services.retraining.domain.state import RetrainingState
 from shared.contract import events as ev
@@ -36,6 +38,7 @@ from shared.contract.events.values import DeploymentStatus, Role
 from shared.contract.messages import Actor
 from shared.domain.decider import Decision, Rejection
 from shared.domain.fold import utc_ms
+from shared.domain.roles import has_role, require
 
 T = TypeVar("T")
 _ON_DELETED = (CancelRetrainingRun, AdvanceRun, ExpireTraining)

@@ -18,7 +18,6 @@ from datetime import datetime
 
 from services.retraining.domain import codes
 from services.retraining.domain.evolve import run_of
-from services.retraining.domain.roles import has_role
 from services.retraining.domain.rules import Rules
 from services.retraining.domain.runs import (
     ACTION_STEP,
@@ -35,6 +34,7 @@ from shared.contract.events.retraining import Cause, ModelAction, ModelingStrate
 from shared.contract.events.values import DeploymentStatus, Role
 from shared.contract.messages import Actor, Event
 from shared.domain.decider import Decision, Rejection
+from shared.domain.roles import has_role
 
 PACKAGE_UNKNOWN = "package-unknown"
 """The replacement service's code for a package it has not seen registered yet: worth asking again."""

@@ -21,17 +21,18 @@ admission.py), or 422 for an invalid body. Reads answer 404 to whoever may not s
 No `from __future__ import annotations` here: FastAPI must evaluate the route annotations.
 """
 
+import functools
 from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path, Query, Response
+from fastapi import APIRouter, Depends, Path, Query
 
 from services.retraining.adapters.reports import Reports
 from services.retraining.domain import codes
 from services.retraining.domain.backtest import backtest
 from services.retraining.domain.state import RetrainingState, Run
-from services.retraining.entrypoints.admission import Admission, Refused, build
+from services.retraining.entrypoints.admission import RetrainingAdmission
 from services.retraining.entrypoints.api_models import (
     DEPLOYMENT_ID,
     RESOURCE_ID,
@@ -52,7 +53,7 @@ from shared.contract.commands import retraining as cmd
 from shared.contract.envelope import derived_id
 from shared.contract.events.retraining import RunStatus
 from shared.contract.messages import Actor
-from shared.service.command_api import CorrelationId, IdempotencyKey, command_id_from
+from shared.service.admission import Refused, Submission, submissions
 
 DeploymentId = Annotated[str, Path(pattern=DEPLOYMENT_ID, description="The deployment id")]
 PolicyId = Annotated[str, Path(pattern=RESOURCE_ID, description="The retraining policy id")]
@@ -70,20 +71,21 @@ READ_ERRORS = errors(401, 404)
 
 
 def retraining_api(
-    admission: Admission, actor: Callable[..., Actor], read_reports: ReadReports, max_policies: int
+    admission: RetrainingAdmission, actor: Callable[..., Actor], read_reports: ReadReports, max_policies: int
 ) -> APIRouter:
     router = APIRouter(prefix="/deployments/{deployment_id}", tags=["retraining"])
     Who = Annotated[Actor, Depends(actor)]
 
-    async def admitted(
-        command: cmd.RetrainingCommand,
-        response: Response,
-        key: str | None,
-        correlation: str | None,
-        **ids: str | None,
-    ) -> RetrainingAccepted:
-        accepted = await admission.admit(command, correlation_id=correlation, resent_possible=key is not None)
-        response.headers["Location"] = accepted.status_url
+    Submitted = Annotated[Submission, Depends(submissions(admission, actor))]
+    command_route = functools.partial(
+        router.api_route,
+        status_code=202,
+        response_model=RetrainingAccepted,
+        responses={**ACCEPTED, **COMMAND_ERRORS},  # type: ignore[dict-item]
+    )
+
+    async def admitted(at: Submission, command: cmd.RetrainingCommand, **ids: str | None) -> RetrainingAccepted:
+        accepted, _ = await at.admit(command)
         return RetrainingAccepted(**accepted.model_dump(), **ids)
 
     @router.get(
@@ -97,28 +99,15 @@ def retraining_api(
     async def get_settings(deployment_id: DeploymentId, who: Who) -> SettingsOut:
         return SettingsOut.of(await admission.visible(deployment_id, who))
 
-    @router.put(
+    @command_route(
         "/retraining-settings",
-        status_code=202,
-        response_model=RetrainingAccepted,
-        responses={**ACCEPTED, **COMMAND_ERRORS},  # type: ignore[dict-item]
+        methods=["PUT"],
         summary="Set the retraining settings (OWNER)",
         description="Ends in `RetrainingSettingsChanged`. The retraining user must be an OWNER of the deployment "
         "(409 `retraining-user-not-owner`): share it first.",
     )
-    async def put_settings(
-        deployment_id: DeploymentId,
-        body: SettingsBody,
-        who: Who,
-        response: Response,
-        idempotency_key: IdempotencyKey = None,
-        correlation_id: CorrelationId = None,
-    ) -> RetrainingAccepted:
-        command_id = command_id_from(idempotency_key)
-        command = build(
-            cmd.ChangeRetrainingSettings, body, command_id=command_id, deployment_id=deployment_id, actor=who
-        )
-        return await admitted(command, response, idempotency_key, correlation_id)
+    async def put_settings(deployment_id: DeploymentId, body: SettingsBody, at: Submitted) -> RetrainingAccepted:
+        return await admitted(at, at.command(cmd.ChangeRetrainingSettings, deployment_id, body))
 
     @router.get(
         "/retraining-policies",
@@ -132,28 +121,17 @@ def retraining_api(
         policies = [PolicyOut.of(policy, state) for policy in state.policies]
         return PoliciesOut(deployment_id=deployment_id, limit=max_policies, policies=policies)
 
-    @router.post(
+    @command_route(
         "/retraining-policies",
-        status_code=202,
-        response_model=RetrainingAccepted,
-        responses={**ACCEPTED, **COMMAND_ERRORS},  # type: ignore[dict-item]
+        methods=["POST"],
         summary="Create a retraining policy (OWNER)",
         description="Ends in `RetrainingPolicyCreated` with the `policy_id` answered here. Refused (409) without "
         "retraining settings (`no-retraining-settings`), beyond five policies (`policy-limit`), or for a "
         "schedule that is never due (`schedule-never-due`).",
     )
-    async def create_policy(
-        deployment_id: DeploymentId,
-        body: PolicyBody,
-        who: Who,
-        response: Response,
-        idempotency_key: IdempotencyKey = None,
-        correlation_id: CorrelationId = None,
-    ) -> RetrainingAccepted:
-        command_id = command_id_from(idempotency_key)
-        command = build(cmd.CreateRetrainingPolicy, body, command_id=command_id, deployment_id=deployment_id, actor=who)
-        policy_id = derived_id(command_id, "policy")
-        return await admitted(command, response, idempotency_key, correlation_id, policy_id=policy_id)
+    async def create_policy(deployment_id: DeploymentId, body: PolicyBody, at: Submitted) -> RetrainingAccepted:
+        command = at.command(cmd.CreateRetrainingPolicy, deployment_id, body)
+        return await admitted(at, command, policy_id=derived_id(at.command_id, "policy"))
 
     @router.post(
         "/retraining-policies:backtest",
@@ -185,85 +163,40 @@ def retraining_api(
             raise Refused(404, f"deployment {deployment_id} has no retraining policy {policy_id}", codes.POLICY_UNKNOWN)
         return PolicyOut.of(policy, state)
 
-    @router.patch(
+    @command_route(
         "/retraining-policies/{policy_id}",
-        status_code=202,
-        response_model=RetrainingAccepted,
-        responses={**ACCEPTED, **COMMAND_ERRORS},  # type: ignore[dict-item]
+        methods=["PATCH"],
         summary="Change a retraining policy (OWNER)",
         description="Changes the fields given (at least one); ends in `RetrainingPolicyUpdated` with the whole "
         "policy. A new trigger judges only what happens from then on.",
     )
     async def update_policy(
-        deployment_id: DeploymentId,
-        policy_id: PolicyId,
-        body: PolicyChangeBody,
-        who: Who,
-        response: Response,
-        idempotency_key: IdempotencyKey = None,
-        correlation_id: CorrelationId = None,
+        deployment_id: DeploymentId, policy_id: PolicyId, body: PolicyChangeBody, at: Submitted
     ) -> RetrainingAccepted:
-        command_id = command_id_from(idempotency_key)
-        command = build(
-            cmd.UpdateRetrainingPolicy,
-            body,
-            command_id=command_id,
-            deployment_id=deployment_id,
-            actor=who,
-            policy_id=policy_id,
-        )
-        return await admitted(command, response, idempotency_key, correlation_id, policy_id=policy_id)
+        command = at.command(cmd.UpdateRetrainingPolicy, deployment_id, body, policy_id=policy_id)
+        return await admitted(at, command, policy_id=policy_id)
 
-    @router.delete(
+    @command_route(
         "/retraining-policies/{policy_id}",
-        status_code=202,
-        response_model=RetrainingAccepted,
-        responses={**ACCEPTED, **COMMAND_ERRORS},  # type: ignore[dict-item]
+        methods=["DELETE"],
         summary="Delete a retraining policy (OWNER)",
         description="Ends in `RetrainingPolicyDeleted`; its runs already started go on.",
     )
-    async def delete_policy(
-        deployment_id: DeploymentId,
-        policy_id: PolicyId,
-        who: Who,
-        response: Response,
-        idempotency_key: IdempotencyKey = None,
-        correlation_id: CorrelationId = None,
-    ) -> RetrainingAccepted:
-        command_id = command_id_from(idempotency_key)
-        command = build(
-            cmd.DeleteRetrainingPolicy,
-            command_id=command_id,
-            deployment_id=deployment_id,
-            actor=who,
-            policy_id=policy_id,
-        )
-        return await admitted(command, response, idempotency_key, correlation_id, policy_id=policy_id)
+    async def delete_policy(deployment_id: DeploymentId, policy_id: PolicyId, at: Submitted) -> RetrainingAccepted:
+        command = at.command(cmd.DeleteRetrainingPolicy, deployment_id, policy_id=policy_id)
+        return await admitted(at, command, policy_id=policy_id)
 
-    @router.post(
+    @command_route(
         "/retraining-policies/{policy_id}/runs",
-        status_code=202,
-        response_model=RetrainingAccepted,
-        responses={**ACCEPTED, **COMMAND_ERRORS},  # type: ignore[dict-item]
+        methods=["POST"],
         summary="Run a retraining policy now (OWNER, USER)",
         description="Starts a run by hand, whatever the policy's trigger, with the `run_id` answered here: "
         "`RetrainingRunStarted` (trigger manual), then its steps; it waits its turn while another run is in "
         "progress. The run acts as you.",
     )
-    async def run_policy(
-        deployment_id: DeploymentId,
-        policy_id: PolicyId,
-        who: Who,
-        response: Response,
-        idempotency_key: IdempotencyKey = None,
-        correlation_id: CorrelationId = None,
-    ) -> RetrainingAccepted:
-        command_id = command_id_from(idempotency_key)
-        command = build(
-            cmd.RunRetrainingPolicy, command_id=command_id, deployment_id=deployment_id, actor=who, policy_id=policy_id
-        )
-        run_id = derived_id(command_id, "run")
-        return await admitted(command, response, idempotency_key, correlation_id, policy_id=policy_id, run_id=run_id)
+    async def run_policy(deployment_id: DeploymentId, policy_id: PolicyId, at: Submitted) -> RetrainingAccepted:
+        command = at.command(cmd.RunRetrainingPolicy, deployment_id, policy_id=policy_id)
+        return await admitted(at, command, policy_id=policy_id, run_id=derived_id(at.command_id, "run"))
 
     @router.get(
         "/retraining-runs",
@@ -296,29 +229,17 @@ def retraining_api(
     async def get_run(deployment_id: DeploymentId, run_id: RunId, who: Who) -> RunOut:
         return RunOut.of(_run(await admission.visible(deployment_id, who), run_id))
 
-    @router.post(
+    @command_route(
         "/retraining-runs/{run_id}:cancel",
-        status_code=202,
-        response_model=RetrainingAccepted,
-        responses={**ACCEPTED, **COMMAND_ERRORS},  # type: ignore[dict-item]
+        methods=["POST"],
         summary="Cancel a retraining run (OWNER, USER)",
         description="Ends in `RetrainingRunCanceled` (and `TrainingCanceled` to the trainer while it trains). "
         "Refused (409) once the run reached creating challenger or replacing model "
         "(`run-past-cancel-point`) or finished (`run-finished`).",
     )
-    async def cancel_run(
-        deployment_id: DeploymentId,
-        run_id: RunId,
-        who: Who,
-        response: Response,
-        idempotency_key: IdempotencyKey = None,
-        correlation_id: CorrelationId = None,
-    ) -> RetrainingAccepted:
-        command_id = command_id_from(idempotency_key)
-        command = build(
-            cmd.CancelRetrainingRun, command_id=command_id, deployment_id=deployment_id, actor=who, run_id=run_id
-        )
-        return await admitted(command, response, idempotency_key, correlation_id, run_id=run_id)
+    async def cancel_run(deployment_id: DeploymentId, run_id: RunId, at: Submitted) -> RetrainingAccepted:
+        command = at.command(cmd.CancelRetrainingRun, deployment_id, run_id=run_id)
+        return await admitted(at, command, run_id=run_id)
 
     return router
 

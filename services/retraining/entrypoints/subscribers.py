@@ -18,6 +18,7 @@ from shared.contract.topology import Stream
 from shared.messaging.consumer import BatchConsumer, BatchHandler
 from shared.messaging.dead_letters import DeadLetters
 from shared.service.metrics import ServiceMetrics
+from shared.service.subscribers import subscribe
 
 SUBSCRIBED = (Stream.RETRAINING_COMMANDS, Stream.DEPLOYMENT, Stream.MONITORING, Stream.TRAINING_JOBS)
 
@@ -48,14 +49,13 @@ def subscribe_commands(
     dead_letters: DeadLetters,
     metrics: ServiceMetrics,
 ) -> BatchConsumer:
-    consumer = BatchConsumer(
-        service=settings.service_name,
-        group_id=settings.group_id,
+    topics = [settings.topics.for_stream(stream) for stream in SUBSCRIBED]
+    return subscribe(
+        settings,
+        broker,
+        topics,
         registry=retraining_registry(),
         handler=handler,
         dead_letters=dead_letters,
         metrics=metrics,
-        settings=settings.consumer,
     )
-    consumer.subscribe(broker, [settings.topics.for_stream(stream) for stream in SUBSCRIBED])
-    return consumer

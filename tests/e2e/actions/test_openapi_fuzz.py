@@ -33,7 +33,9 @@ from schemathesis.core.result import Ok
 
 from services.actions.bootstrap import create_app
 from shared.contract.envelope import derived_id
-from tests.fixtures.actions import actions_settings_for, delete_topics, registration
+from tests.fixtures.actions import actions_settings_for, registration
+from tests.fixtures.infra import delete_namespace_topics
+from tests.fuzz import counted
 from tests.infra import Infra
 
 pytestmark = [
@@ -75,7 +77,7 @@ class Served:
         client: MongoClient[dict[str, Any]] = MongoClient(self.settings.mongo.url)
         with client:
             client.drop_database(self.settings.mongo.database)
-        asyncio.run(delete_topics(self.settings.kafka.bootstrap_servers, self.settings.topics.all()))
+        asyncio.run(delete_namespace_topics(self.settings.kafka.bootstrap_servers, self.settings.kafka.topic_namespace))
 
 
 def settled(http: httpx.Client, command_id: str, token: str = TOKEN) -> dict[str, Any]:
@@ -143,14 +145,7 @@ def test_every_operation_answers_as_documented_and_never_5xx(served: tuple[Serve
     assert not failures, "\n\n".join(f"{label}:\n{text}" for label, text in failures.items())
     # What the edge accepted, the handler could run: nothing failed or went to the dead letters (a
     # string the database cannot store, say, would be accepted with 202 and fail only there).
-    assert counted(app, "lifecycle_batch_failures") == counted(app, "lifecycle_events_dead_lettered") == 0
-
-
-def counted(app: Served, metric: str) -> float:
-    registry = app.app.state.runtime.metrics.registry
-    return float(
-        sum(s.value for m in registry.collect() if m.name == metric for s in m.samples if s.name.endswith("_total"))
-    )
+    assert counted(app.app, "lifecycle_batch_failures") == counted(app.app, "lifecycle_events_dead_lettered") == 0
 
 
 def _as_described(case: schemathesis.Case[Any]) -> bool:

@@ -5,6 +5,9 @@ inventory shows the new model and the run."""
 
 from __future__ import annotations
 
+import contextlib
+import dataclasses
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from typing import Any
 
@@ -14,9 +17,20 @@ from services.trainer import demo_data
 from services.trainer.settings import TrainerSettings
 from shared.contract.events.values import Feature, TargetType
 from shared.contract.topology import Stream
-from tests.fixtures.inventory import inventory_shows, running_inventory, settings_for
-from tests.fixtures.replacement import registration, replacement_settings_for, running_replacement
-from tests.fixtures.retraining import DATASET, ManualClock, retraining_settings_for, running_retraining
+from tests.fixtures.inventory import RunningService, inventory_shows, running_inventory, settings_for
+from tests.fixtures.replacement import (
+    RunningReplacement,
+    registration,
+    replacement_settings_for,
+    running_replacement,
+)
+from tests.fixtures.retraining import (
+    DATASET,
+    ManualClock,
+    RunningRetraining,
+    retraining_settings_for,
+    running_retraining,
+)
 from tests.fixtures.trainer import running_trainer
 from tests.infra import Infra
 from tests.support import Publisher, eventually, health_report, package
@@ -44,9 +58,27 @@ class WallClock(ManualClock):
         return datetime.now(UTC)
 
 
-async def test_a_drift_decline_retrains_and_replaces_the_model_visible_in_the_inventory(
+@dataclasses.dataclass
+class Loop:
+    inventory: RunningService
+    replacement: RunningReplacement
+    retraining: RunningRetraining
+
+    async def finished_run(self) -> dict[str, Any]:
+        async def finished() -> dict[str, Any]:
+            runs = await self.retraining.runs("d-1")
+            assert len(runs) == 1 and runs[0]["status"] != "running", runs
+            return runs[0]
+
+        return await eventually(finished, within=150, interval=0.5)
+
+
+@contextlib.asynccontextmanager
+async def every_service(
     infra: Infra, namespace: str, publisher: Publisher, trainer_settings: TrainerSettings
-) -> None:
+) -> AsyncIterator[Loop]:
+    """Inventory, replacement service, reference trainer and retraining service, and deployment d-1 that
+    all of them know, serving pkg-churn-1 (registered), with retraining settings on the demo dataset."""
     champion = registration("pkg-churn-1", target_name=demo_data.TARGET, features=FEATURES, name="churn v1")
     async with (
         running_inventory(settings_for(infra, namespace)) as inventory,
@@ -57,18 +89,21 @@ async def test_a_drift_decline_retrains_and_replaces_the_model_visible_in_the_in
         await replacement.register(champion)
         await retraining.configured("d-1", DATASET, champion=CHAMPION)
         await inventory_shows(inventory, "d-1", lambda view: _serves(view, "pkg-churn-1"))
+        yield Loop(inventory, replacement, retraining)
+
+
+async def test_a_drift_decline_retrains_and_replaces_the_model_visible_in_the_inventory(
+    infra: Infra, namespace: str, publisher: Publisher, trainer_settings: TrainerSettings
+) -> None:
+    async with every_service(infra, namespace, publisher, trainer_settings) as loop:
+        retraining = loop.retraining
         policy_id = await retraining.policy(
             "d-1", {"type": "data_drift_decline"}, name="refit on drift", model_action="model_replacement"
         )
 
         await retraining.emit(health_report("d-1", "drift", "warning"), time=datetime.now(UTC))
 
-        async def finished() -> dict[str, Any]:
-            runs = await retraining.runs("d-1")
-            assert len(runs) == 1 and runs[0]["status"] != "running", runs
-            return runs[0]
-
-        run = await eventually(finished, within=150, interval=0.5)
+        run = await loop.finished_run()
         assert run["status"] == "succeeded", run
         assert (run["policy_id"], run["trigger"], run["cause"]) == (
             policy_id,
@@ -82,13 +117,35 @@ async def test_a_drift_decline_retrains_and_replaces_the_model_visible_in_the_in
             e for e in await retraining.topic(Stream.REGISTRY, "ModelPackageRegistered") if e.subject == new_package
         ]
         assert registered.data["target_name"] == demo_data.TARGET and registered.source == "trainer"
-        [replaced] = await replacement.events("ModelReplaced")
+        [replaced] = await loop.replacement.events("ModelReplaced")
         assert (replaced.data["model_package"]["id"], replaced.data["reason"]) == (new_package, "DATA_DRIFT")
         assert replaced.actor == "alice"  # the retraining user
-        view = await inventory_shows(inventory, "d-1", lambda view: _serves(view, new_package))
+        view = await inventory_shows(loop.inventory, "d-1", lambda view: _serves(view, new_package))
         assert view["latest_retraining_run"]["run_id"] == run["id"]
         steps = [e.data["step"] for e in await retraining.events("RetrainingRunStepChanged")]
         assert steps == ["preparing_data", "training", "registering_package", "replacing_model"]
+
+
+async def test_an_accuracy_decline_retrains_a_challenger_visible_in_the_inventory(
+    infra: Infra, namespace: str, publisher: Publisher, trainer_settings: TrainerSettings
+) -> None:
+    async with every_service(infra, namespace, publisher, trainer_settings) as loop:
+        trigger = {"type": "accuracy_decline", "status_declines_to_warning": False}
+        await loop.retraining.policy("d-1", trigger, model_action="create_challenger", model_selection="same_blueprint")
+
+        await loop.retraining.emit(health_report("d-1", "accuracy", "warning"), time=datetime.now(UTC))  # switched off
+        await loop.retraining.emit(health_report("d-1", "accuracy", "failing"), time=datetime.now(UTC))
+
+        run = await loop.finished_run()
+        assert (run["status"], run["cause"], run["step"]) == ("succeeded", "declined_to_failing", "creating_challenger")
+        [added] = await loop.replacement.events("ChallengerAdded")
+        assert (added.data["challenger_id"], added.data["model_package"]["id"]) == (
+            run["challenger_id"],
+            run["model_package_id"],
+        )
+        view = await inventory_shows(loop.inventory, "d-1", lambda view: bool(view["challengers"]))
+        assert [c["id"] for c in view["challengers"]] == [run["challenger_id"]]
+        assert view["model_package"]["id"] == "pkg-churn-1"  # the champion stays
 
 
 def _serves(view: dict[str, Any], package_id: str) -> bool:

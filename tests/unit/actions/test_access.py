@@ -5,12 +5,12 @@ from __future__ import annotations
 import pytest
 
 from services.actions.domain.decider import deployments
-from services.actions.domain.roles import role_of
 from services.actions.domain.state import Grant
 from shared.contract import events as ev
 from shared.contract.commands import actions as cmd
 from shared.contract.events.values import PrincipalType, Role
 from shared.contract.messages import Actor
+from shared.domain.roles import role_of
 from shared.domain.testing import given
 from tests.unit.actions.builders import ADAM, DEPLOYMENT, GINA, OLIVIA, OWEN, UMA, command, created, shared, team
 
