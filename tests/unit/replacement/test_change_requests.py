@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from services.replacement.domain.decider import approved_command
+from services.replacement.domain.decider import approved_command, packages_needed
 from services.replacement.domain.policy import Policy
 from services.replacement.domain.state import ChangeRequestStatus
 from shared.contract import events as ev
@@ -139,3 +139,9 @@ def test_requests_of_other_services_are_not_tracked() -> None:
         expires_at=NOW,
     )
     assert given(decider(), GUARDED, actions_request).state(D).held == ()
+
+
+def test_an_approval_loads_the_package_its_held_command_names() -> None:
+    # The approval batch carries no command naming the package: only the held one does.
+    state = accepted(given(decider(NEW), GUARDED).when(replace("pkg-2"), now=NOW))
+    assert "pkg-2" in packages_needed(state, [])
