@@ -17,23 +17,15 @@ from typing import Any
 
 from services.actions.domain.state import ChangeRequest, ChangeRequestStatus, DeploymentState, Grant
 from shared.contract import events as ev
-from shared.contract.events.values import DeploymentStatus, Role
+from shared.contract.events.values import Role
 from shared.contract.messages import Event
 from shared.domain.fold import utc_ms
+from shared.domain.lifecycle import STATUS_EVENTS, status_after, with_status
 from shared.domain.recorded import Recorded
 
 CLOSED_KEPT = 50
 """Closed change requests kept in the state (for `change-request-closed` answers and listings); the log keeps all."""
 
-_STATUS_AFTER: dict[type[Any], DeploymentStatus] = {
-    ev.DeploymentActivated: DeploymentStatus.ACTIVE,
-    ev.DeploymentDeactivated: DeploymentStatus.INACTIVE,
-    ev.DeploymentErrored: DeploymentStatus.ERRORED,
-    ev.DeploymentDeleted: DeploymentStatus.DELETED,
-    ev.DeploymentErased: DeploymentStatus.ERASED,
-}
-_FINAL = {DeploymentStatus.DELETED: 1, DeploymentStatus.ERASED: 2}
-"""Deleted only gives way to erased, erased to nothing."""
 
 _CLOSED_AS: dict[type[Any], ChangeRequestStatus] = {
     ev.ChangeRequestApproved: ChangeRequestStatus.APPROVED,
@@ -49,9 +41,9 @@ def evolve(state: DeploymentState, event: Recorded[Event]) -> DeploymentState:
         return _created(state, message, event)
     if not state.exists or state.erased:
         return state
-    status = _STATUS_AFTER.get(type(message))
-    if status is not None:
-        return _status(state, status)
+    if isinstance(message, STATUS_EVENTS):
+        status = status_after(state.status, message)
+        return with_status(state, status) if status is not None else state
     closed_as = _CLOSED_AS.get(type(message))
     if closed_as is not None:
         return _closed(state, message, closed_as, event)
@@ -75,14 +67,6 @@ def _created(state: DeploymentState, e: ev.DeploymentCreated, event: Recorded[Ev
             "grants": tuple(sorted((Grant(principal=p, role=Role.OWNER) for p in owners), key=_by_principal)),
         }
     )
-
-
-def _status(state: DeploymentState, status: DeploymentStatus) -> DeploymentState:
-    if state.status is not None and _FINAL.get(status, 0) < _FINAL.get(state.status, 0):
-        return state
-    if status is DeploymentStatus.ERASED:
-        return DeploymentState(deployment_id=state.deployment_id, status=status)  # the tombstone
-    return state.model_copy(update={"status": status})
 
 
 def _importance(state: DeploymentState, e: ev.DeploymentImportanceChanged, _: Recorded[Event]) -> DeploymentState:
@@ -158,5 +142,5 @@ _FOLDS: dict[type[Any], Callable[[DeploymentState, Any, Recorded[Event]], Deploy
     ev.ChangeRequestOpened: _opened,
 }
 
-FOLDED: tuple[type[Event], ...] = (ev.DeploymentCreated, *_STATUS_AFTER, *_CLOSED_AS, *_FOLDS)
+FOLDED: tuple[type[Event], ...] = (ev.DeploymentCreated, *STATUS_EVENTS, *_CLOSED_AS, *_FOLDS)
 """The event types that change the state (the registry must parse them)."""

@@ -28,16 +28,9 @@ from shared.contract import events as ev
 from shared.contract.events.values import DeploymentStatus, Role
 from shared.contract.messages import Event
 from shared.contract.topology import Stream
+from shared.domain.lifecycle import STATUS_EVENTS, status_after, with_status
 from shared.domain.recorded import Recorded
 
-_STATUS_AFTER: dict[type[Any], DeploymentStatus] = {
-    ev.DeploymentActivated: DeploymentStatus.ACTIVE,
-    ev.DeploymentDeactivated: DeploymentStatus.INACTIVE,
-    ev.DeploymentErrored: DeploymentStatus.ERRORED,
-    ev.DeploymentDeleted: DeploymentStatus.DELETED,
-    ev.DeploymentErased: DeploymentStatus.ERASED,
-}
-_FINAL = {DeploymentStatus.DELETED: 1, DeploymentStatus.ERASED: 2}
 _CLOSED_BY: dict[type[Any], ChangeRequestStatus] = {
     ev.ChangeRequestApproved: ChangeRequestStatus.APPROVED,
     ev.ChangeRequestRejected: ChangeRequestStatus.REJECTED,
@@ -49,7 +42,7 @@ _CLOSED_KEPT = 20
 
 FOLDED: tuple[type[Event], ...] = (
     ev.DeploymentCreated,
-    *_STATUS_AFTER,
+    *STATUS_EVENTS,
     ev.DeploymentImportanceChanged,
     ev.DeploymentShared,
     ev.DeploymentAccessRevoked,
@@ -69,8 +62,9 @@ def evolve(state: ReplacementState, event: Recorded[Event]) -> ReplacementState:
         return _created(state, message, event)
     if not state.exists or state.status is DeploymentStatus.ERASED:
         return state
-    if (status := _STATUS_AFTER.get(type(message))) is not None:
-        return _status(state, status)
+    if isinstance(message, STATUS_EVENTS):
+        status = status_after(state.status, message)
+        return with_status(state, status) if status is not None else state
     if isinstance(message, ev.DeploymentImportanceChanged):
         return state.model_copy(update={"importance": message.importance})
     if isinstance(message, ev.DeploymentShared):
@@ -116,15 +110,6 @@ def _created(state: ReplacementState, e: ev.DeploymentCreated, event: Recorded[E
             "history": (deployed,),
         }
     )
-
-
-def _status(state: ReplacementState, status: DeploymentStatus) -> ReplacementState:
-    assert state.status is not None
-    if _FINAL.get(status, 0) < _FINAL.get(state.status, 0):
-        return state
-    if status is DeploymentStatus.ERASED:
-        return ReplacementState(deployment_id=state.deployment_id, status=status)  # nothing of its users stays
-    return state.model_copy(update={"status": status})
 
 
 def _replaced(state: ReplacementState, e: ev.ModelReplaced, event: Recorded[Event]) -> ReplacementState:

@@ -46,20 +46,13 @@ from shared.contract.events.retraining import (
 from shared.contract.events.values import DeploymentStatus, HealthStatus, Role
 from shared.contract.messages import Event
 from shared.domain.fold import utc_ms
+from shared.domain.lifecycle import STATUS_EVENTS, status_after, with_status
 from shared.domain.recorded import Recorded
 
 RUNS_KEPT = 50
 """Finished runs kept in the state (the newest); runs in progress are always kept."""
 TRAINED_KEPT = 20
 
-_STATUS_AFTER: dict[type[Any], DeploymentStatus] = {
-    ev.DeploymentActivated: DeploymentStatus.ACTIVE,
-    ev.DeploymentDeactivated: DeploymentStatus.INACTIVE,
-    ev.DeploymentErrored: DeploymentStatus.ERRORED,
-    ev.DeploymentDeleted: DeploymentStatus.DELETED,
-    ev.DeploymentErased: DeploymentStatus.ERASED,
-}
-_FINAL = {DeploymentStatus.DELETED: 1, DeploymentStatus.ERASED: 2}
 _CHANGE_REQUEST_CLOSED: dict[type[Any], str] = {
     ev.ChangeRequestRejected: "change-request-rejected",
     ev.ChangeRequestCanceled: "change-request-canceled",
@@ -68,7 +61,7 @@ _CHANGE_REQUEST_CLOSED: dict[type[Any], str] = {
 
 FOLDED: tuple[type[Event], ...] = (
     ev.DeploymentCreated,
-    *_STATUS_AFTER,
+    *STATUS_EVENTS,
     ev.DeploymentShared,
     ev.DeploymentAccessRevoked,
     ev.ModelReplaced,
@@ -101,8 +94,9 @@ def evolve(state: RetrainingState, event: Recorded[Event]) -> RetrainingState:
         return _created(state, message)
     if not state.exists or state.status is DeploymentStatus.ERASED:
         return state
-    if (status := _STATUS_AFTER.get(type(message))) is not None:
-        return _status(state, status)
+    if isinstance(message, STATUS_EVENTS):
+        status = status_after(state.status, message)
+        return with_status(state, status) if status is not None else state
     if isinstance(message, ev.DeploymentShared):
         grant = Grant(principal=message.principal, principal_type=message.principal_type, role=message.role)
         return state.model_copy(update={"grants": (*_without(state.grants, message.principal), grant)})
@@ -175,15 +169,6 @@ def _created(state: RetrainingState, e: ev.DeploymentCreated) -> RetrainingState
             "prediction_environment_id": e.prediction_environment.id,
         }
     )
-
-
-def _status(state: RetrainingState, status: DeploymentStatus) -> RetrainingState:
-    assert state.status is not None
-    if _FINAL.get(status, 0) < _FINAL.get(state.status, 0):
-        return state
-    if status is DeploymentStatus.ERASED:
-        return RetrainingState(deployment_id=state.deployment_id, status=status)  # nothing of its users stays
-    return state.model_copy(update={"status": status})
 
 
 def _without(grants: tuple[Grant, ...], principal: str) -> tuple[Grant, ...]:
