@@ -44,7 +44,6 @@ from shared.storage.counters import COUNTING, Contribution, Counters, Ranges, re
 from shared.storage.layout import packed, unpacked
 from shared.storage.mongo import Document
 from shared.storage.revisions import (
-    GuardedWrite,
     StaleProjection,
     guarded,
     next_revision,
@@ -99,8 +98,9 @@ class ProjectionStore(Generic[S]):
         claims = await self._claim(batch, backend)
         current = await backend.find_by_ids(self.collection, by_subject)
 
-        writes: list[GuardedWrite] = []
         written: dict[str, Document | None] = {}
+        changed: dict[str, tuple[Document, Document | None]] = {}
+        counting_for_nobody: list[Document] = []
         applied = 0
         for subject, items in by_subject.items():
             document = current.get(subject)
@@ -121,13 +121,16 @@ class ProjectionStore(Generic[S]):
                 written[subject] = document
                 continue
             new = self._document(subject, state, positions, document)
-            if self.contribute is not None and self.counters is not None:
+            if self.contribute is not None:
                 share = self.contribute(state)
                 new.update(record_transition(document, share, anchor, ranges))
-                if share is None:
-                    new[COUNTING] = await self._forget_counted(new[COUNTING], ranges)
-            writes.append(guarded(new, document))
+                if share is None and new[COUNTING]:
+                    counting_for_nobody.append(new)
+            changed[subject] = (new, document)
             written[subject] = new
+        if counting_for_nobody:
+            await self._forget_counted(counting_for_nobody, ranges)
+        writes = [guarded(new, document) for new, document in changed.values()]
         lost = await write_guarded(self.collection, writes, backend)
         if lost:
             raise StaleProjection(f"{lost} documents changed underneath")
@@ -135,14 +138,18 @@ class ProjectionStore(Generic[S]):
             await self.counters.settle(written.values(), ranges)
         return applied
 
-    async def _forget_counted(self, transitions: list[Document], batch: Ranges) -> list[Document]:
-        """A document that counts for nobody any more (deleted, erased) drops the pending transitions the
-        counters already hold, so that it keeps no audience (the ids of the people who could see it)
-        once nothing is left to count. Those anchored in this batch are counted after the write."""
+    async def _forget_counted(self, documents: list[Document], batch: Ranges) -> None:
+        """Documents that count for nobody any more (deleted, erased) drop the pending transitions the
+        counters already hold, so that they keep no audience (the ids of the people who could see them)
+        once nothing is left to count; one read of the counter documents for the whole batch. Those
+        anchored in this batch are counted after the write."""
         assert self.counters is not None
-        earlier = [t for t in transitions if not _anchored_in(t, batch)]
-        still = await self.counters.uncounted(earlier) if earlier else []
-        return [t for t in transitions if _anchored_in(t, batch) or t in still]
+        earlier = [t for document in documents for t in document[COUNTING] if not _anchored_in(t, batch)]
+        if not earlier:
+            return
+        still = await self.counters.uncounted(earlier)
+        for document in documents:
+            document[COUNTING] = [t for t in document[COUNTING] if _anchored_in(t, batch) or t in still]
 
     async def prune(self, older_than: datetime) -> int:
         """Forget claims of events older than the dedupe horizon."""
