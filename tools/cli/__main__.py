@@ -1,0 +1,3 @@
+from tools.cli.app import main
+
+main()
