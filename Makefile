@@ -46,17 +46,16 @@ down: ## Stop the services and the infrastructure
 	-bash infra/services.sh stop
 	$(MAKE) --no-print-directory infra-down
 
-demo: venv ## Publish demo events to the running stack and show the inventory
-	$(PY) -m tools.demo
+demo: venv ## Play the demo journey again on a running stack (make up); each run gets fresh ids
+	@source infra/env.sh && $(PY) -m tools.demo
 
-run: up ## Start everything, play the demo, and keep running until Ctrl-C
-	$(PY) -m tools.demo
-	@echo "Running. Inventory: http://127.0.0.1:8001/docs — press Ctrl-C to stop everything."
-	@trap '$(MAKE) --no-print-directory down' EXIT INT TERM; while sleep 3600; do :; done
+run: venv infra-install ## Start everything, play the demo, and keep running until Ctrl-C (stops everything)
+	@MAKE="$(MAKE)" bash infra/run.sh
 
 test: venv ## Run the whole test suite (unit, integration, end-to-end), provisioning what is missing
 	@if [ -z "$$LIFECYCLE_TEST_KAFKA" ] && ! $(PY) -c 'import docker; docker.from_env().ping()' 2>/dev/null; then \
 		$(MAKE) --no-print-directory infra-install; fi
+	bash infra/chromium.sh install
 	$(PY) -m pytest
 
 test-unit: venv ## Run the fast unit tests only

@@ -128,7 +128,8 @@ def monitoring_event(kind: type[Message], subject: str, at: datetime, rng: rando
 
 
 def _envelope(message: Message, at: datetime, event_id: str) -> Envelope:
-    # Skips validation and payload serialisation: the domain reads only id, subject, time and actor.
+    # Skips validation and payload serialisation: the domain reads only id, subject, time, actor and
+    # correlation id (the audit trail keeps it; `wrap` defaults it to the event id, as here).
     return Envelope.model_construct(
         id=event_id,
         type=message.type_name,
@@ -136,6 +137,7 @@ def _envelope(message: Message, at: datetime, event_id: str) -> Envelope:
         subject=message.subject,
         time=at,
         actor="bench",
+        correlationid=event_id,
         data={},
     )
 

@@ -6,6 +6,8 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 STATE="${LIFECYCLE_HOME:-$ROOT/.local}/services"
 PYTHON="${PYTHON:-$ROOT/.venv/bin/python}"
+# Addresses derived from LIFECYCLE_KAFKA_PORT, LIFECYCLE_MONGO_PORT, LIFECYCLE_HTTP_PORT_BASE; the dev tokens.
+source "$ROOT/infra/env.sh"
 SERVICES=(inventory actions replacement retraining trainer)
 
 log() { echo "services.sh: $*" >&2; }

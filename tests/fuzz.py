@@ -1,87 +1,152 @@
-"""Schemathesis over a service's own OpenAPI document, in the test's event loop: the app under test is
-called through its in-process HTTP client, the generation runs on a thread (hypothesis is synchronous).
+"""Schemathesis over a service's own OpenAPI document: a full run of its engine (examples, coverage,
+fuzzing and stateful phases) with every built-in check, against the app under test.
 
-Every operation but the kit's /healthz and /readyz gets valid and invalid requests (bodies, path
-parameters, headers); half of them pass through `aim`, which points a case at what the test made exist,
-so the 202 and refusal paths are exercised, not only 404s. Each answer must have a documented status,
-content type and body, and never be a server error.
+The app is already started by the test's fixture (its lifespan, clients and consumers live in the
+test's event loop), so it is served by uvicorn in that same loop on a free port, without a second
+lifespan; the engine (synchronous) runs on a thread and calls it over real HTTP. A real socket, not an
+in-process transport, because several checks send requests of their own: `ignored_auth` repeats a
+request without and with a wrong token, the coverage phase sends undocumented methods
+(`unsupported_method`) and drops required headers (`missing_required_header`).
+
+Half the generated cases pass through `aim`, which points a case at what the test made exist, so the
+accepted and refusal paths are exercised, not only 404s.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+import contextlib
+import os
+import socket
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import httpx
 import schemathesis
+import uvicorn
 from fastapi import FastAPI
-from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from hypothesis.errors import Unsatisfiable
 from schemathesis import GenerationMode
-from schemathesis.checks import (
-    content_type_conformance,
-    not_a_server_error,
-    response_schema_conformance,
-    status_code_conformance,
-)
-from schemathesis.core.result import Ok
+from schemathesis.checks import CHECKS, load_all_checks
+from schemathesis.config import SchemathesisConfig
+from schemathesis.engine import events
+from schemathesis.engine.core import Engine
 
-CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
-EXAMPLES = 10
-"""Per operation and generation mode."""
+EXAMPLES = int(os.getenv("LIFECYCLE_FUZZ_EXAMPLES", "10"))
+"""Per operation and generation mode; 100 or more for a deeper run."""
+TIMEOUT = 900
+"""Seconds a whole run may take (`pytest.mark.timeout(TIMEOUT)`): every phase over every operation takes
+a few minutes on a loaded 2-core machine, past the suite's default of 180."""
+
+
+def all_checks() -> list[str]:
+    """Every check schemathesis ships: the suite excludes none."""
+    load_all_checks()
+    return CHECKS.get_all_names()
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@contextlib.asynccontextmanager
+async def listening(app: FastAPI) -> AsyncIterator[str]:
+    """`app` (already started) on a free local port, served in this event loop; its base URL."""
+    port = _free_port()
+    config = uvicorn.Config(app, host="127.0.0.1", port=port, lifespan="off", log_level="warning")
+    server = uvicorn.Server(config)
+    task = asyncio.create_task(server.serve())
+    try:
+        while not server.started:
+            assert not task.done(), "the app did not start listening"
+            await asyncio.sleep(0.02)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        await task
 
 
 async def fuzzed(
     app: FastAPI,
-    http: httpx.AsyncClient,
+    http: httpx.AsyncClient | None,
     aim: Callable[[Any], Any],
     *,
     token: str = "alice-token",
     examples: int = EXAMPLES,
 ) -> list[int]:
-    """Fuzz every operation of `app` through `http`; the statuses it answered, in order."""
-    schema = schemathesis.openapi.from_dict(app.openapi())
-    loop = asyncio.get_running_loop()
-    headers = {"Authorization": f"Bearer {token}"}
-    sent: list[int] = []
+    """Run schemathesis with all checks over every operation of `app`; the statuses it answered.
+    Fails with every check failure and engine error found. (`http` is unused: kept so that callers
+    holding the fixture's client need not change.)"""
+    del http
+    async with listening(app) as base_url:
+        return await asyncio.to_thread(fuzz_served, app.openapi(), base_url, aim, token=token, examples=examples)
 
-    def call(case: Any) -> httpx.Response:
-        kwargs = case.as_transport_kwargs(base_url=str(http.base_url).rstrip("/"), headers=headers)
-        request = http.request(
-            kwargs["method"],
-            kwargs["url"],
-            params=kwargs.get("params"),
-            headers=kwargs.get("headers"),
-            json=kwargs.get("json"),
-            content=kwargs.get("data"),
-        )
-        response = asyncio.run_coroutine_threadsafe(request, loop).result(timeout=60)
-        sent.append(response.status_code)
-        return response
 
-    def fuzz() -> None:
-        for result in schema.get_all_operations():
-            assert isinstance(result, Ok), result.err()
-            operation = result.ok()
-            if "operations" in (operation.tags or []):
-                continue  # /healthz and /readyz are the kit's, and take no input
-            for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE):
+def fuzz_served(
+    document: dict[str, Any],
+    base_url: str,
+    aim: Callable[[Any], Any],
+    *,
+    token: str = "alice-token",
+    examples: int = EXAMPLES,
+    described: Callable[[Any], bool] | None = None,
+) -> list[int]:
+    """`fuzzed` for an app already listening at `base_url` (synchronous: call it off the event loop).
 
-                @given(case=operation.as_strategy(generation_mode=mode), aimed=st.booleans())
-                @settings(max_examples=examples, deadline=None, database=None, suppress_health_check=list(HealthCheck))
-                def check(case: Any, aimed: bool) -> None:
-                    case = aim(case) if aimed else case
-                    case.validate_response(call(case), checks=CHECKS)
+    `described`, when given, says whether a valid case also keeps a rule the document states in words
+    because JSON Schema cannot (a range's start before its end): valid cases that break it are not
+    sent, since `positive_data_acceptance` would expect them accepted. Invalid cases are all sent."""
+    seed = {"seed": int(os.environ["LIFECYCLE_FUZZ_SEED"])} if os.getenv("LIFECYCLE_FUZZ_SEED") else {}
+    config = SchemathesisConfig.from_dict(
+        {
+            **seed,
+            "base-url": base_url,
+            "headers": {"Authorization": f"Bearer {token}"},
+            "generation": {"max-examples": examples, "mode": "all", "database": "none"},
+            "phases": {"examples": {"enabled": True}, "coverage": {"enabled": True}, "fuzzing": {"enabled": True}},
+            "checks": {name: {"enabled": True} for name in all_checks()},
+            "request-timeout": 60,
+        }
+    )
+    schema = schemathesis.openapi.from_dict(document, config=config)
 
-                try:
-                    check()
-                except Unsatisfiable:
-                    assert mode is GenerationMode.NEGATIVE, operation.label  # nothing there to make invalid
+    @schema.hook
+    def flatmap_case(_: Any, case: Any) -> Any:
+        # Only valid cases are aimed: aiming an invalid one could replace the very value made invalid.
+        if case.meta is None or case.meta.generation.mode is not GenerationMode.POSITIVE:
+            return st.just(case)
+        return st.booleans().map(lambda aimed: aim(case) if aimed else case)
 
-    await asyncio.to_thread(fuzz)
-    return sent
+    if described is not None:
+        keeps = described
+
+        @schema.hook
+        def filter_case(_: Any, case: Any) -> bool:
+            return case.meta is None or case.meta.generation.mode is not GenerationMode.POSITIVE or keeps(case)
+
+    statuses: list[int] = []
+    problems: list[str] = []
+    for event in Engine(schema=schema).execute():
+        if isinstance(event, events.ScenarioFinished):
+            recorder = event.recorder
+            statuses.extend(i.response.status_code for i in recorder.interactions.values() if i.response)
+            for case_id, checks in recorder.checks.items():
+                for check in checks:
+                    if check.failure_info is not None:
+                        case = recorder.cases[case_id].value
+                        problems.append(
+                            f"{event.phase.value} {case.operation.label} [{check.name}]: "
+                            f"{check.failure_info.failure.title}\n{check.failure_info.failure.message}\n"
+                            f"{check.failure_info.code_sample}"
+                        )
+        elif isinstance(event, events.NonFatalError):
+            problems.append(f"engine error in {event.label}: {event.value!r}")
+        elif isinstance(event, events.FatalError):
+            problems.append(f"engine failed: {event.exception!r}")
+    assert not problems, f"{len(problems)} failure(s):\n\n" + "\n\n".join(dict.fromkeys(problems))
+    return statuses
 
 
 def counted(app: FastAPI, metric: str) -> float:

@@ -11,6 +11,7 @@ from services.inventory.adapters.store import InventoryStore
 from services.inventory.domain.evolve import RULES
 from services.inventory.entrypoints.http import read_api
 from services.inventory.entrypoints.subscribers import ProjectionHandler
+from services.inventory.entrypoints.web import web_page
 from services.inventory.settings import InventorySettings
 from shared.contract.catalog import ALL_EVENTS, build_registry
 from shared.contract.messages import MessageRegistry
@@ -65,7 +66,7 @@ def create_app(settings: InventorySettings | None = None) -> FastAPI:
         runtime,
         title="Lifecycle inventory",
         description="Every deployment with its model, importance, status, health and usage.",
-        routers=[read_api(store, settings)],
+        routers=[read_api(store, settings), web_page(settings)],
         on_start=[store.create_indexes],
         periodic=[(3600, prune)],
     )

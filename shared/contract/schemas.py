@@ -16,6 +16,8 @@ from shared.contract.messages import Command
 from shared.contract.topology import Stream, Topics
 
 ROOT = Path(__file__).resolve().parent.parent.parent / "schemas"
+JSON_SCHEMA_DIALECT = "https://json-schema.org/draft/2020-12/schema"
+"""What pydantic generates (`model_json_schema`), declared in every schema file."""
 _KEYS = (
     "Records are keyed by subject and partitioned by murmur2 of the key, the default of the Java client and "
     "aiokafka; librdkafka clients (kcat, confluent-kafka) must set partitioner=murmur2_random. Consumers "
@@ -30,6 +32,7 @@ def render() -> dict[str, str]:
     for model in sorted(contract_registry(), key=lambda m: (m.type_name, m.version)):
         kind = "commands" if issubclass(model, Command) else "events"
         schema = model.model_json_schema()
+        schema["$schema"] = JSON_SCHEMA_DIALECT
         schema["$id"] = model.schema_id()
         schema["title"] = model.type_name
         schema["x-lifecycle"] = {"version": model.version, "stream": model.stream.value, "subject": model.subject_field}
@@ -50,10 +53,10 @@ def asyncapi(files: dict[str, str]) -> dict[str, Any]:
             "description": "Kafka key: the CloudEvents subject (deployment id; package id for the registry), murmur2",
             "messages": {m.type_name: {"$ref": f"#/components/messages/{m.type_name}"} for m in models},
         }
-    channels["dead-letters"] = {
+    channels[DEAD_LETTERS] = {
         "address": topics.dead_letters,
         "description": "Records no consumer could read: original bytes, key and headers plus dlq-* headers",
-        "messages": {},
+        "messages": {DEAD_LETTER: {"$ref": f"#/components/messages/{DEAD_LETTER}"}},
     }
     messages = {
         m.type_name: {
@@ -71,6 +74,7 @@ def asyncapi(files: dict[str, str]) -> dict[str, Any]:
         for path in [f"{'commands' if issubclass(m, Command) else 'events'}/{m.type_name}.v{m.version}.json"]
         if path in files
     }
+    messages[DEAD_LETTER] = _dead_letter_message()
     return {
         "asyncapi": "3.0.0",
         "info": {
@@ -79,7 +83,89 @@ def asyncapi(files: dict[str, str]) -> dict[str, Any]:
             "description": f"Topics are <namespace>.<stream>. {_KEYS}",
         },
         "channels": channels,
+        "operations": _operations(channels),
         "components": {"messages": messages},
+    }
+
+
+DEAD_LETTERS = "dead-letters"
+DEAD_LETTER = "DeadLetter"
+_PARTIES: dict[str, tuple[str, str]] = {
+    Stream.DEPLOYMENT.value: (
+        "The actions, replacement and retraining services (the outcomes of their commands), and upstream "
+        "systems announcing deployments",
+        "The inventory, actions, replacement and retraining services",
+    ),
+    Stream.MONITORING.value: (
+        "Monitoring and serving platforms (predictions, health, accuracy)",
+        "The inventory and the retraining service",
+    ),
+    Stream.REGISTRY.value: ("The model registry and the trainer (new model packages)", "The replacement service"),
+    Stream.ACTIONS_COMMANDS.value: ("The actions service's HTTP API, and upstream systems", "The actions service"),
+    Stream.REPLACEMENT_COMMANDS.value: (
+        "The replacement service's HTTP API, and upstream systems",
+        "The replacement service",
+    ),
+    Stream.RETRAINING_COMMANDS.value: (
+        "The retraining service's HTTP API and scheduler, and upstream systems",
+        "The retraining service",
+    ),
+    Stream.TRAINING_JOBS.value: (
+        "The retraining service (jobs) and trainers (their progress)",
+        "Trainers and the retraining service",
+    ),
+    DEAD_LETTERS: (
+        "Every consumer, for a record it cannot read or apply",
+        "Operators (`lifecycle dlq list|show|redrive`), which re-drive letters to their source topic",
+    ),
+}
+"""Who sends to and who receives from each channel, for the operations' descriptions."""
+
+
+def _operations(channels: dict[str, Any]) -> dict[str, Any]:
+    """A send and a receive operation for every channel, each with all the channel's messages."""
+    operations: dict[str, Any] = {}
+    for name, channel in channels.items():
+        senders, receivers = _PARTIES[name]
+        for action, parties in (("send", senders), ("receive", receivers)):
+            operations[f"{action}-{name}"] = {
+                "action": action,
+                "channel": {"$ref": f"#/channels/{name}"},
+                "summary": f"{'Publish to' if action == 'send' else 'Consume'} {channel['address']}",
+                "description": parties,
+                "messages": [{"$ref": f"#/channels/{name}/messages/{message}"} for message in channel["messages"]],
+            }
+    return operations
+
+
+def _dead_letter_message() -> dict[str, Any]:
+    """A dead letter: the original record's value, unchanged, under the original key, with the original
+    headers and these `dlq-*` ones. Named here, not imported: the contract depends on no plumbing;
+    tests/unit/shared/test_contract_documents.py holds them equal to shared.messaging.dead_letters.Header."""
+    described = {
+        "dlq-id": "The letter's id: the same for every attempt to letter the record at this position",
+        "dlq-error-code": "Why, for programs: a stable kebab-case code (e.g. `invalid-json`, `unknown-type`)",
+        "dlq-error": "Why, for people",
+        "dlq-source-topic": "The topic the record was read from (where a re-drive sends it back)",
+        "dlq-source-partition": "Its partition there (decimal)",
+        "dlq-source-offset": "Its offset there (decimal)",
+        "dlq-service": "The service that could not read it",
+        "dlq-group": "That service's consumer group",
+        "dlq-failed-at": "When (ISO 8601 with offset)",
+    }
+    return {
+        "name": DEAD_LETTER,
+        "summary": "A record no consumer could read or apply, as it was, with why",
+        "description": "The payload is the original record's value, byte for byte (it may not be JSON, or be "
+        "empty); the key is the original key. Every original header is kept next to the `dlq-*` ones.",
+        "contentType": "application/octet-stream",
+        "payload": {"description": "The original record's value, unchanged"},
+        "headers": {
+            "type": "object",
+            "properties": {name: {"type": "string", "description": text} for name, text in described.items()},
+            "required": sorted(described),
+            "additionalProperties": {"description": "The original record's headers, unchanged"},
+        },
     }
 
 
@@ -97,6 +183,7 @@ def write(root: Path = ROOT) -> list[Path]:
 
 def _envelope_schema() -> dict[str, Any]:
     schema = Envelope.model_json_schema()
+    schema["$schema"] = JSON_SCHEMA_DIALECT
     schema["$id"] = "urn:lifecycle:schema:envelope"
     schema["description"] = "CloudEvents 1.0 structured-mode envelope with Lifecycle's extensions"
     return schema

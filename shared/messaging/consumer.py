@@ -45,6 +45,8 @@ class Position:
     topic: str
     partition: int
     offset: int
+    timestamp_ms: int = 0
+    """The record's Kafka timestamp (when it was produced), for a replay that interleaves partitions."""
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -91,7 +93,7 @@ def decode(record: Record, registry: MessageRegistry) -> Inbound | DeadLetter:
         message = open_envelope(envelope, registry)
     except InvalidMessage as error:
         return DeadLetter(record, error)
-    return Inbound(envelope, message, Position(record.topic, record.partition, record.offset))
+    return Inbound(envelope, message, Position(record.topic, record.partition, record.offset, record.timestamp))
 
 
 class BatchConsumer:

@@ -6,7 +6,8 @@ must not disturb the live consumers. What arrives after the start belongs to the
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
+from datetime import datetime
 from typing import TypeAlias
 
 from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
@@ -14,7 +15,16 @@ from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
 Record: TypeAlias = "ConsumerRecord[bytes, bytes]"
 
 
-async def read_batches(bootstrap: str, topics: Sequence[str], batch_size: int = 1000) -> AsyncIterator[list[Record]]:
+async def read_batches(
+    bootstrap: str,
+    topics: Sequence[str],
+    batch_size: int = 1000,
+    *,
+    since: datetime | None = None,
+    sized: Callable[[int], None] | None = None,
+) -> AsyncIterator[list[Record]]:
+    """`since`: start each partition at its first record of that time or later (Kafka's offset for a
+    timestamp); `sized` is told how many records will be read, before the first batch."""
     consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False, group_id=None)
     await consumer.start()
     try:
@@ -26,7 +36,17 @@ async def read_batches(bootstrap: str, topics: Sequence[str], batch_size: int = 
             return
         consumer.assign(partitions)
         await consumer.seek_to_beginning(*partitions)
-        end = {tp: offset for tp, offset in (await consumer.end_offsets(partitions)).items() if offset > 0}
+        start = {tp: await consumer.position(tp) for tp in partitions}
+        ends = await consumer.end_offsets(partitions)
+        if since is not None:
+            found = await consumer.offsets_for_times({tp: int(since.timestamp() * 1000) for tp in partitions})
+            for tp in partitions:
+                at = found.get(tp)
+                start[tp] = at.offset if at is not None else ends[tp]
+                consumer.seek(tp, start[tp])
+        end = {tp: offset for tp, offset in ends.items() if offset > start[tp]}
+        if sized is not None:
+            sized(sum(offset - start[tp] for tp, offset in end.items()))
         while end:
             batch: list[Record] = []
             for tp, records in (await consumer.getmany(*end, timeout_ms=1000, max_records=batch_size)).items():

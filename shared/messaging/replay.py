@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable, Sequence
+from datetime import datetime
 
 from shared.contract.messages import MessageRegistry
 from shared.messaging.consumer import BatchHandler, DeadLetter, Inbound, decode
@@ -70,10 +71,14 @@ async def replay(
     batch_size: int = 1000,
     progress: Callable[[int], None] | None = None,
     retrier: Retrier | None = None,
+    since: datetime | None = None,
+    sized: Callable[[int], None] | None = None,
 ) -> ReplayStats:
+    """`since`: from each partition's first record of that time on, else from the beginning; `sized` is
+    told how many records there are to read (for a progress bar), `progress` how many each batch read."""
     retrier = retrier or Retrier(0.5, 5.0, give_up_after=8)
     stats = ReplayStats()
-    async for records in read_batches(bootstrap_servers, topics, batch_size):
+    async for records in read_batches(bootstrap_servers, topics, batch_size, since=since, sized=sized):
         valid: list[Inbound] = []
         raw: dict[int, Record] = {}
         for record in records:

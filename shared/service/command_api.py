@@ -24,8 +24,11 @@ from pydantic import BaseModel
 from shared.contract.messages import Actor, Command
 from shared.messaging.publisher import KafkaPublisher
 from shared.service.commands import Clock, utc_now
+from shared.service.problems import Problem, errors
 from shared.service.settings import ApiUser
 from shared.storage.aggregates import AggregateStore, CommandRecord, CommandStatus, CommandStatuses
+
+__all__ = ["Accepted", "CommandGateway", "CommandStatusOut", "Problem", "command_status_router"]
 
 _KEY = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$")
 KEY_HELP = "1-128 characters: letters, digits and . _ : - (not first)"
@@ -50,13 +53,6 @@ class CommandStatusOut(BaseModel):
     event_ids: list[str]
     accepted_at: datetime
     decided_at: datetime | None = None
-
-
-class Problem(BaseModel):
-    """Why a request is refused: `detail` for people, `code` (kebab-case, when there is one) for programs."""
-
-    detail: str
-    code: str | None = None
 
 
 class IdempotencyConflict(ValueError):
@@ -182,10 +178,7 @@ def command_status_router(
         "/{command_id}",
         response_model=CommandStatusOut,
         summary="Where a command stands: accepted, rejected (code, reason) or completed (event ids)",
-        responses={
-            404: {"model": Problem, "description": "No such command, or not yours"},
-            401: {"model": Problem, "description": "No known bearer token"},
-        },
+        responses=errors(401, 404, described={404: "No such command, or not yours"}),
     )
     async def command_status(
         # No control characters: FerretDB over PostgreSQL fails a query holding NUL (SQLSTATE 22P05), a 500.

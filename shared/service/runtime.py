@@ -6,22 +6,36 @@ import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
+from typing import Literal
 
 from fastapi import APIRouter, FastAPI, Response
 from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from pydantic import BaseModel, Field
 from pymongo.asynchronous.database import AsyncDatabase
 
 from shared.messaging.admin import ensure_topics
 from shared.messaging.publisher import KafkaPublisher, kafka_broker
+from shared.service.docs import serve_docs
 from shared.service.logging import configure_logging, get_logger
 from shared.service.metrics import ServiceMetrics
+from shared.service.routing import allow_every_method
 from shared.service.settings import ServiceSettings
 from shared.storage.mongo import Document, mongo_client, ping
 
 log = get_logger(__name__)
 
 Hook = Callable[[], Awaitable[None]]
+
+
+class Health(BaseModel):
+    status: Literal["ok"]
+    service: str
+
+
+class Readiness(BaseModel):
+    ready: bool
+    checks: dict[str, str] = Field(description='Each part (database, kafka, consumers): "ok" or why not')
 
 
 class Runtime:
@@ -103,14 +117,22 @@ def service_app(
             await asyncio.gather(*tasks, return_exceptions=True)
             await runtime.stop()
 
-    app = FastAPI(title=title, description=description, lifespan=lifespan)
+    # FastAPI's own /docs and /redoc load their assets from a CDN; serve_docs serves Swagger UI locally.
+    app = FastAPI(title=title, description=description, lifespan=lifespan, docs_url=None, redoc_url=None)
+    serve_docs(app)
+    allow_every_method(app)
     app.state.runtime = runtime
 
-    @app.get("/healthz", tags=["operations"])
-    async def healthz() -> dict[str, str]:
-        return {"status": "ok", "service": settings.service_name}
+    @app.get("/healthz", tags=["operations"], response_model=Health)
+    async def healthz() -> Health:
+        return Health(status="ok", service=settings.service_name)
 
-    @app.get("/readyz", tags=["operations"])
+    @app.get(
+        "/readyz",
+        tags=["operations"],
+        response_model=Readiness,
+        responses={503: {"model": Readiness, "description": "Not ready: `checks` says which part is not"}},
+    )
     async def readyz() -> JSONResponse:
         checks = await runtime.readiness()
         ready = all(value == "ok" for value in checks.values())

@@ -8,14 +8,22 @@ stderr and exits with the code of its kind.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import enum
+import os
 import sys
-from collections.abc import Callable, Mapping
-from typing import Annotated, Any, ClassVar
+from collections.abc import Callable, Iterator, Mapping
+from typing import Annotated, Any, ClassVar, Protocol
 
 import httpx
 import orjson
+import rich.progress
 import typer
+from aiokafka.client import AIOKafkaClient
+from aiokafka.errors import KafkaError
+from pydantic import Field
+from pymongo import AsyncMongoClient
 from rich.console import Console, RenderableType
 
 from shared.service.settings import DEV_ADMIN_TOKEN, ServiceSettings
@@ -58,8 +66,9 @@ def bad_input(message: str) -> CliError:
     return CliError(message, Exit.BAD_INPUT)
 
 
-# Tables are wide: when the output is not a terminal (make run, CI logs) rich would assume 80 columns.
-console = Console(width=None if sys.stdout.isatty() else 160)
+# Tables are wide: when the output is not a terminal (make run, CI logs) rich would assume 80 columns;
+# COLUMNS, when set, still decides.
+console = Console(width=None if sys.stdout.isatty() or os.environ.get("COLUMNS") else 160)
 errors = Console(stderr=True, width=None if sys.stderr.isatty() else 400)
 
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print JSON (for scripts) instead of a table")]
@@ -85,6 +94,9 @@ class CliSettings(ServiceSettings):
     replacement_url: str = "http://127.0.0.1:8003"
     retraining_url: str = "http://127.0.0.1:8004"
     token: str = DEV_ADMIN_TOKEN
+    connect_timeout_s: float = Field(
+        default=5.0, gt=0, description="How long the broker or the database may take to answer before the CLI gives up"
+    )
 
 
 def settings() -> CliSettings:
@@ -112,6 +124,10 @@ class ServiceClient:
 
     def delete(self, path: str) -> Any:
         return self._request("DELETE", path)
+
+    def request(self, method: str, path: str, body: Any = None, headers: Mapping[str, str] | None = None) -> Any:
+        """Any method with a JSON body and headers (a command's Idempotency-Key on PUT, PATCH or DELETE)."""
+        return self._request(method, path, json=body, headers=headers)
 
     def _request(self, method: str, path: str, **kwargs: Any) -> Any:
         try:
@@ -148,3 +164,66 @@ def client(service: str) -> ServiceClient:
     """`inventory`, `actions`, `replacement` or `retraining`."""
     s = settings()
     return ServiceClient(service, getattr(s, f"{service}_url"), s.token)
+
+
+async def check_broker(bootstrap: str | None = None) -> None:
+    """Fail in one line within `connect_timeout_s` when the broker does not answer: aiokafka itself would
+    retry an unreachable host for 40 s and log every attempt."""
+    s = settings()
+    servers = bootstrap or s.kafka.bootstrap_servers
+    probe = AIOKafkaClient(bootstrap_servers=servers, request_timeout_ms=int(s.connect_timeout_s * 1000))
+    try:
+        await asyncio.wait_for(probe.bootstrap(), s.connect_timeout_s)
+    except (TimeoutError, KafkaError, OSError) as error:
+        raise CliError(
+            f"the Kafka broker does not answer at {servers} ({type(error).__name__}); is the stack running (make run)?",
+            Exit.UNREACHABLE,
+        ) from error
+    finally:
+        await probe.close()
+
+
+def database_client(url: str | None = None) -> AsyncMongoClient[dict[str, Any]]:
+    """A database client that gives up after `connect_timeout_s` (`main` turns that into one line)."""
+    s = settings()
+    timeout_ms = int(s.connect_timeout_s * 1000)
+    return AsyncMongoClient(
+        url or s.mongo.url,
+        tz_aware=True,
+        serverSelectionTimeoutMS=timeout_ms,
+        connectTimeoutMS=timeout_ms,
+        appname="lifecycle-cli",
+    )
+
+
+class Progress(Protocol):
+    def advance(self, amount: int) -> None: ...
+
+
+class _Quiet:
+    def advance(self, amount: int) -> None:
+        pass
+
+
+@contextlib.contextmanager
+def progress(description: str, total: int | None = None) -> Iterator[Progress]:
+    """A progress bar on stderr while long work runs, only when stderr is a terminal (never in pipes,
+    logs or tests, and never on stdout, which may be JSON)."""
+    if not errors.is_terminal:
+        yield _Quiet()
+        return
+    with rich.progress.Progress(
+        rich.progress.TextColumn("{task.description}"),
+        rich.progress.BarColumn(),
+        rich.progress.MofNCompleteColumn(),
+        rich.progress.TimeElapsedColumn(),
+        console=errors,
+        transient=True,
+    ) as bar:
+        task = bar.add_task(description, total=total)
+
+        class _Bar:
+            def advance(self, amount: int) -> None:
+                bar.advance(task, amount)
+
+        yield _Bar()

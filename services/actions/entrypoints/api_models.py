@@ -24,7 +24,7 @@ from services.actions.entrypoints.api_values import (
     TagIn,
 )
 from shared.contract.events.values import Importance, PrincipalType, Role
-from shared.service.command_api import Problem
+from shared.service.problems import errors as shared_errors
 
 DEPLOYMENT_ID = r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$"
 CHANGE_REQUEST_ID = r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$"
@@ -133,4 +133,4 @@ def errors(*statuses: int) -> dict[int | str, dict[str, Any]]:
         409: "The deployment's state refuses it now (`code` says why), or the Idempotency-Key was used for "
         "another command",
     }
-    return {status: {"model": Problem, "description": described[status]} for status in statuses}
+    return shared_errors(*statuses, described=described)

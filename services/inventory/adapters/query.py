@@ -1,7 +1,8 @@
 """Turns the read API's query parameters into a database filter and sort, or a 400 with the reason.
 
-Every value is parsed into an enum, a date or a plain string before it reaches the filter, and strings
-are only ever used as values (regex-escaped for search), so nothing a caller sends becomes an operator.
+Every value is parsed into an enum, a date, an integer or a plain string before it reaches the filter,
+and strings are only ever used as values, never as keys: a search is escaped character by character
+into a literal pattern (`search_pattern`), so any text can be searched and none becomes an operator.
 """
 
 from __future__ import annotations
@@ -33,7 +34,15 @@ SORT_FIELDS = {
     "created": "created_at",
     "importance": "importance_rank",
 }
-_OPERATOR_LOOKING = re.compile(r"^\s*[\[{$]")
+_INTEGER = re.compile(r"-?[0-9]+")
+BLANKS = "\t\n\v\f\r \u00a0\u1680" + "".join(map(chr, range(0x2000, 0x200B))) + "\u2028\u2029\u202f\u205f\u3000\ufeff"
+"""What is trimmed around each value of a comma list: the whitespace of JSON Schema's (ECMA-262) `\\s`,
+so that the documented pattern (`LIST_PATTERN`) and this parser agree on every input."""
+_ITEM = "[^,]*[^," + "".join(f"\\u{ord(char):04x}" for char in BLANKS) + "][^,]*"
+LIST_PATTERN = f"^{_ITEM}(,{_ITEM})*$"
+"""A comma list as documented: every value holds something other than blanks."""
+VALUE_PATTERN = f"^{_ITEM}$"
+"""One value of a comma list, as documented: no comma, something other than blanks."""
 
 
 class BadQuery(ValueError):
@@ -83,12 +92,9 @@ def parse_list_query(params: Mapping[str, Sequence[str]], caller: Caller) -> Lis
 
 
 def _values(name: str, raw: Sequence[str]) -> list[str]:
-    values = [part.strip() for item in raw for part in item.split(",") if part.strip()]
-    if not values:
+    values = [part.strip(BLANKS) for item in raw for part in item.split(",")]
+    if not all(values):
         raise BadQuery(f"{name}: empty value")
-    for value in values:
-        if _OPERATOR_LOOKING.match(value):
-            raise BadQuery(f"{name}: {value!r} looks like a query operator; pass plain values")
     return values
 
 
@@ -102,10 +108,10 @@ def _single(name: str, raw: Sequence[str] | None, default: str) -> str:
 
 def _integer(name: str, raw: Sequence[str] | None, default: int, low: int, high: int) -> int:
     text = _single(name, raw, str(default))
-    try:
-        value = int(text)
-    except ValueError:
-        raise BadQuery(f"{name}: {text!r} is not an integer") from None
+    # ASCII digits only: int() would also take "1_000", " 7" and other scripts' digits.
+    if not _INTEGER.fullmatch(text):
+        raise BadQuery(f"{name}: {text!r} is not an integer")
+    value = int(text)
     if not low <= value <= high:
         raise BadQuery(f"{name}: must be between {low} and {high}")
     return value
@@ -140,8 +146,22 @@ def _strings_in(field: str) -> Callable[..., Any]:
     return lambda values, _: {field: {"$in": values}}
 
 
+def search_pattern(text: str) -> str:
+    """A regular expression matching `text` literally, in any engine the database may use (PCRE for
+    MongoDB, Go's RE2 for FerretDB, Python's re): ASCII punctuation escaped with a backslash (literal in
+    all), space and ASCII control characters as `\\xHH` (so no raw NUL or newline reaches the database),
+    letters, digits and other characters as they are."""
+    return "".join(_literal(char) for char in text)
+
+
+def _literal(char: str) -> str:
+    if not char.isascii() or char.isalnum() or char == "_":
+        return char  # literal in every engine
+    return f"\\{char}" if char.isprintable() and char != " " else f"\\x{ord(char):02x}"
+
+
 def _search(values: list[str], _: Caller) -> dict[str, Any]:
-    patterns = [{"$regex": re.escape(text), "$options": "i"} for text in values]
+    patterns = [{"$regex": search_pattern(text), "$options": "i"} for text in values]
     return {"$or": [{field: pattern} for pattern in patterns for field in ("label", "description")]}
 
 

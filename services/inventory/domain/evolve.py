@@ -16,7 +16,9 @@ events in any order gives the same state (tests/unit/inventory/test_order_indepe
   reports made at or before T, whichever arrives first (a clear for a range leaves health alone);
 - predictions are sums, and a clear at T removes and ignores what was observed at or before T
   (see services.inventory.domain.predictions for the granularity kept);
-- the latest retraining run is the one started last; its steps and outcome may arrive before it.
+- the latest retraining run is the one started last; its steps and outcome may arrive before it;
+- the audit trail keeps the latest entries by stamp, one per event id (services.inventory.domain.trail),
+  of every event but predictions, the tracked ones and the others of the deployment stream alike.
 Each rule changes the facts (state.Facts, health, predictions); `materialize` derives the rest.
 """
 
@@ -40,6 +42,7 @@ from services.inventory.domain.state import (
     RunStart,
     RunUpdate,
 )
+from services.inventory.domain.trail import entry_of, record
 from shared.contract import events as ev
 from shared.contract.events.retraining import RunStatus
 from shared.contract.events.values import DeploymentStatus, Importance, Tag
@@ -52,8 +55,14 @@ Rule = Callable[[DeploymentView, Any, Recorded[Any]], DeploymentView]
 def evolve(view: DeploymentView | None, event: Recorded[Any]) -> DeploymentView:
     """Apply one event; events the inventory does not track leave the view as it was."""
     current = view or DeploymentView(deployment_id=event.subject)
+    if current.facts.erased:
+        return current
+    entry = entry_of(event)
+    if entry is not None:
+        # Recorded before the rule: erasure then wipes the trail with the rest (materialize).
+        current = current.model_copy(update={"trail": record(current.trail, entry)})
     rule = RULES.get(type(event.message))
-    if rule is None or current.facts.erased:
+    if rule is None:
         return current
     changed = rule(current, event.message, event)
     # Health and prediction rules change no facts, and nothing derived from facts needs redoing.

@@ -5,8 +5,9 @@ events arrive in: the winning creation, the latest write of each setting with it
 challengers with their tombstones, replacements, statistics clears, the retraining runs that may still
 be shown (see services.inventory.domain.evolve). Every other field is derived from the facts by
 `materialize`, and stored so that the API can return it and the database can filter and sort on it
-(`status`, `label_sort`, `importance_rank`, `owners`, `health.<dimension>.rank`, ...). Health and
-predictions are their own facts: each carries what it needs to fold (report stamps, counts by bucket).
+(`status`, `label_sort`, `importance_rank`, `owners`, `health.<dimension>.rank`, ...). Health,
+predictions and the audit trail are their own facts: each carries what it needs to fold (report
+stamps, counts by bucket, entries by stamp; see services.inventory.domain.trail).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from services.inventory.domain.predictions import Predictions as Predictions  # re-exported: part of the state
 from services.inventory.domain.predictions import StatisticsClear
+from services.inventory.domain.trail import Trail
 from shared.contract.events.monitoring import HEALTH_DIMENSIONS as HEALTH_DIMENSIONS  # defined by the contract
 from shared.contract.events.retraining import RunStatus, TriggerType
 from shared.contract.events.values import (
@@ -269,7 +271,7 @@ class Facts(Part):
 
 
 class DeploymentView(Part):
-    """One deployment: derived fields (see `materialize`), `health`, `predictions`, and `facts`."""
+    """One deployment: derived fields (see `materialize`), `health`, `predictions`, `trail`, and `facts`."""
 
     deployment_id: str
     created: bool = False
@@ -294,6 +296,7 @@ class DeploymentView(Part):
     health: HealthByDimension = Field(default_factory=HealthByDimension)
     challengers: tuple[Challenger, ...] = ()
     latest_retraining_run: RetrainingRun | None = None
+    trail: Trail = Field(default_factory=Trail)
     facts: Facts = Field(default_factory=Facts)
 
     @property

@@ -8,21 +8,27 @@ cannot reach a response by accident.
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
+from typing import Any
 
 from pydantic import BaseModel, Field
 
-from services.inventory.domain import state
+from services.inventory.adapters import query
+from services.inventory.domain import state, trail
+from services.inventory.domain.access import LISTED_STATUSES
+from services.inventory.domain.state import HEALTH_DIMENSIONS
 from shared.contract.events.retraining import RunStatus, TriggerType
 from shared.contract.events.values import (
     DeploymentStatus,
     HealthStatus,
     Importance,
     ModelPackageRef,
+    Platform,
     PredictionEnvironment,
     PrincipalType,
     ReplacementReason,
     Role,
     Tag,
+    TargetType,
     ValidationStatus,
 )
 
@@ -213,3 +219,72 @@ class ModelHistoryOut(BaseModel):
             ended_at=entry.ended_at,
             event_id=entry.event_id,
         )
+
+
+class AuditEntryOut(BaseModel):
+    """One entry of a deployment's audit trail."""
+
+    time: datetime = Field(description="Event time")
+    type: str = Field(description="Event type, e.g. DeploymentImportanceChanged")
+    actor: str | None = Field(description="Who caused it, when known")
+    summary: str = Field(description="What happened, for people, e.g. `importance LOW → HIGH`")
+    reason: str | None = Field(description="Why, when the event says (a note, a comment, an error, a health message)")
+    event_id: str
+    correlation_id: str | None = Field(description="Shared by the events of one request or decision")
+
+    @classmethod
+    def of(cls, item: trail.AuditItem) -> AuditEntryOut:
+        return cls(
+            time=item.time,
+            type=item.type,
+            actor=item.actor,
+            summary=item.summary,
+            reason=item.reason,
+            event_id=item.event_id,
+            correlation_id=item.correlation_id,
+        )
+
+
+def list_parameters() -> list[dict[str, Any]]:
+    """The list route's query parameters as OpenAPI declares them, typed as `adapters.query` parses them:
+    comma lists (`style: form, explode: false`) of enum members or plain values, date-times, bounded
+    integers, one sort key. (The route parses the raw query itself, to refuse unknown names and
+    repeats with a 400 that says which, so FastAPI cannot derive these from its signature.)"""
+    health = [s.value for s in HealthStatus if s is not HealthStatus.UNAVAILABLE]
+    choices: dict[str, list[str]] = {
+        "status": [s.value for s in LISTED_STATUSES],
+        "importance": [i.value for i in Importance],
+        **{f"{d}_health": [s.value for s in HealthStatus] if d == "accuracy" else health for d in HEALTH_DIMENSIONS},
+        "platform": [p.value for p in Platform],
+        "target_type": [t.value for t in TargetType],
+        "role": [Role.OWNER.value, Role.USER.value],
+    }
+    text = {"type": "string", "pattern": query.LIST_PATTERN}
+    schemas: dict[str, dict[str, Any]] = {
+        "search": text,
+        **{name: _list({"type": "string", "enum": values}) for name, values in choices.items()},
+        **{name: _list({"type": "string", "pattern": query.VALUE_PATTERN}) for name in _PLAIN},
+        **{name: {"type": "string", "format": "date-time"} for name in _MOMENTS},
+        "sort": {"type": "string", "enum": [f"{way}{key}" for key in query.SORT_FIELDS for way in ("", "-")]},
+        "offset": {"type": "integer", "minimum": 0, "maximum": query.MAX_OFFSET, "default": 0},
+        "limit": {"type": "integer", "minimum": 1, "maximum": query.MAX_LIMIT, "default": query.DEFAULT_LIMIT},
+    }
+    assert set(schemas) == set(query.PARAMETER_HELP), "every parameter the parser takes is documented"
+    return [
+        {
+            "name": name,
+            "in": "query",
+            "required": False,
+            "description": query.PARAMETER_HELP[name],
+            **(schema if "style" in schema else {"schema": schema}),
+        }
+        for name, schema in schemas.items()
+    ]
+
+
+_PLAIN = ("owner", "created_by", "tag")
+_MOMENTS = ("last_prediction_after", "last_prediction_before", "created_after", "created_before")
+
+
+def _list(items: dict[str, Any]) -> dict[str, Any]:
+    return {"style": "form", "explode": False, "schema": {"type": "array", "items": items, "minItems": 1}}

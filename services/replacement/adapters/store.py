@@ -38,8 +38,8 @@ def _evolve(current: PackageSpec | None, event: Recorded[Any]) -> PackageSpec:
 class PackageCatalog:
     """Registered model packages by id: folded from the registry stream, read by id."""
 
-    def __init__(self, db: AsyncDatabase[Document]) -> None:
-        self.projection = ProjectionStore(db[PACKAGES], PackageSpec)
+    def __init__(self, db: AsyncDatabase[Document], collection: str = PACKAGES) -> None:
+        self.projection = ProjectionStore(db[collection], PackageSpec)
 
     async def prepare(self) -> None:
         await self.projection.prepare()

@@ -27,6 +27,7 @@ from shared.contract.events.values import (
     ValidationStatus,
 )
 from shared.service.command_api import Accepted, Problem
+from shared.service.problems import errors as shared_errors
 
 DEPLOYMENT_ID = r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$"
 CHALLENGER_ID = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$"
@@ -202,4 +203,4 @@ _DESCRIBED: Mapping[int, str] = {
 
 def errors(*statuses: int) -> dict[int | str, dict[str, Any]]:
     """The documented error responses of a route, each with its body model."""
-    return {status: {"model": ReplacementProblem, "description": _DESCRIBED[status]} for status in statuses}
+    return shared_errors(*statuses, model=ReplacementProblem, described=_DESCRIBED)

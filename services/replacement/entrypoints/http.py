@@ -40,6 +40,7 @@ from shared.contract import events as ev
 from shared.contract.commands import replacement as cmd
 from shared.contract.messages import Actor, Event
 from shared.service.admission import Submission, submissions
+from shared.service.routing import SEGMENT
 
 DeploymentId = Annotated[str, Path(pattern=DEPLOYMENT_ID, description="The deployment id")]
 ChallengerId = Annotated[str, Path(pattern=CHALLENGER_ID, description="The challenger id")]
@@ -131,17 +132,8 @@ def replacement_api(admission: ReplacementAdmission, actor: Callable[..., Actor]
     ) -> ReplacementAccepted:
         return await admitted(at, at.command(cmd.AddChallenger, deployment_id, body))
 
-    @command_route(
-        "/challengers/{challenger_id}",
-        methods=["DELETE"],
-        summary="Remove a challenger",
-        description="Ends in `ChallengerRemoved`. OWNERs and admins only.",
-    )
-    async def remove_challenger(
-        deployment_id: DeploymentId, challenger_id: ChallengerId, at: Submitted
-    ) -> ReplacementAccepted:
-        return await admitted(at, at.command(cmd.RemoveChallenger, deployment_id, challenger_id=challenger_id))
-
+    # Declared before `/challengers/{challenger_id}`, whose path also matches `.../x:promote`: a method
+    # neither route has is then answered 405 with this route's `Allow`, not the DELETE's.
     @command_route(
         "/challengers/{challenger_id}:promote",
         methods=["POST"],
@@ -153,6 +145,17 @@ def replacement_api(admission: ReplacementAdmission, actor: Callable[..., Actor]
         deployment_id: DeploymentId, challenger_id: ChallengerId, body: PromoteBody, at: Submitted
     ) -> ReplacementAccepted:
         return await admitted(at, at.command(cmd.PromoteChallenger, deployment_id, body, challenger_id=challenger_id))
+
+    @command_route(
+        f"/challengers/{{challenger_id:{SEGMENT}}}",  # not also `/challengers/{challenger_id}:promote`
+        methods=["DELETE"],
+        summary="Remove a challenger",
+        description="Ends in `ChallengerRemoved`. OWNERs and admins only.",
+    )
+    async def remove_challenger(
+        deployment_id: DeploymentId, challenger_id: ChallengerId, at: Submitted
+    ) -> ReplacementAccepted:
+        return await admitted(at, at.command(cmd.RemoveChallenger, deployment_id, challenger_id=challenger_id))
 
     @router.get(
         "/model-history",

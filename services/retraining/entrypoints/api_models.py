@@ -7,9 +7,20 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime, timedelta
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
-from pydantic import AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    TypeAdapter,
+    ValidationError,
+    WithJsonSchema,
+    model_validator,
+)
+from pydantic.json_schema import SkipJsonSchema
 
 from services.retraining.domain.backtest import Backtest
 from services.retraining.domain.state import Policy, RetrainingState, Run
@@ -34,7 +45,8 @@ from shared.contract.events.retraining import (
     TriggerType,
 )
 from shared.contract.events.values import HealthStatus
-from shared.service.command_api import Accepted, Problem
+from shared.service.command_api import Accepted
+from shared.service.problems import errors as shared_errors
 
 DEPLOYMENT_ID = r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$"
 RESOURCE_ID = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$"
@@ -80,30 +92,85 @@ class ScheduleIn(Body):
     day_of_week: list[DayOfWeek] = Field(default_factory=list, max_length=7)
 
 
-class TriggerIn(Body):
-    """`schedule` for (and only for) type schedule; the three switches for the decline types; the minimum
-    interval throttles automatic runs by event time (a report's, or a schedule's due time)."""
+_DATE = r"(\d+D|\d+M(\d+D)?|\d+Y(\d+M(\d+D)?)?)"
+_TIME = r"(T(\d+H(\d+M(\d+S)?)?|\d+M(\d+S)?|\d+S))"
+_DURATION = re.compile(rf"^P({_DATE}{_TIME}?|{_TIME}|\d+W)$", re.IGNORECASE)
+"""The duration of RFC 3339 (appendix A), what JSON Schema's `format: duration` means."""
 
-    type: TriggerType
-    schedule: ScheduleIn | None = None
+
+def _interval(value: object) -> object:
+    """An RFC 3339 duration or a number of seconds, at most MAX_INTERVAL (a longer one is that long:
+    a throttle of ten years or more is the same in practice, and longer ones would overflow time)."""
+    if isinstance(value, bool):
+        raise ValueError("must be an RFC 3339 duration or a number of seconds, not a boolean")
+    if isinstance(value, int | float) and value > MAX_INTERVAL.total_seconds():
+        return MAX_INTERVAL
+    if isinstance(value, str):
+        if not _DURATION.match(value):
+            raise ValueError("must be an RFC 3339 duration (e.g. PT6H, P1D) or a number of seconds")
+        try:
+            return min(_DURATIONS.validate_python(value.upper()), MAX_INTERVAL)
+        except ValidationError:
+            return MAX_INTERVAL  # well formed, too long to hold
+    return value
+
+
+_DURATIONS = TypeAdapter(timedelta)
+Interval = Annotated[
+    Annotated[timedelta, Field(ge=timedelta(0))] | None,
+    BeforeValidator(_interval),
+    WithJsonSchema(
+        {
+            "anyOf": [
+                {"type": "string", "format": "duration"},
+                {"type": "number", "minimum": 0},
+                {"type": "null"},
+            ]
+        }
+    ),
+]
+
+
+class _TriggerFields(Body):
+    """The three switches for the decline types; the minimum interval throttles automatic runs by event
+    time (a report's, or a schedule's due time)."""
+
     status_declines_to_warning: bool = True
     status_declines_to_failing: bool = True
     status_still_in_decline: bool = False
-    min_interval_between_runs: timedelta | None = Field(
+    min_interval_between_runs: Interval = Field(
         default=None,
-        ge=timedelta(0),
-        le=MAX_INTERVAL,
-        description="ISO 8601 duration (e.g. PT6H) or seconds; at most ten years; null or zero: no minimum",
+        description="ISO 8601 duration (e.g. PT6H) or seconds; longer than ten years counts as ten years; "
+        "null or zero: no minimum",
     )
 
     @model_validator(mode="after")
-    def _usable(self) -> TriggerIn:
+    def _usable(self) -> _TriggerFields:
+        # The union below already keeps a schedule to its type; this is the contract's own rule, kept.
         if (problem := trigger_problem(self.trigger())) is not None:
             raise ValueError(problem)
         return self
 
     def trigger(self) -> Trigger:
         return Trigger.model_validate(self.model_dump())
+
+
+class ScheduleTriggerIn(_TriggerFields):
+    """Runs when the schedule is due (cron fields, UTC)."""
+
+    type: Literal[TriggerType.SCHEDULE]
+    schedule: ScheduleIn
+
+
+class EventTriggerIn(_TriggerFields):
+    """Runs on a drift or accuracy decline, or only by hand (`manual`): no schedule."""
+
+    type: Literal[TriggerType.DATA_DRIFT_DECLINE, TriggerType.ACCURACY_DECLINE, TriggerType.MANUAL]
+    schedule: None = None
+
+
+TriggerIn = Annotated[ScheduleTriggerIn | EventTriggerIn, Field(discriminator="type")]
+"""A trigger: `schedule` for (and only for) type schedule, so the document says which bodies are valid."""
 
 
 class SettingsBody(Body):
@@ -128,26 +195,39 @@ class PolicyBody(Body):
 
 
 class PolicyChangeBody(Body):
-    """The fields to change (at least one); the others stay."""
+    """The fields to change (at least one); the others stay (omitted, never null)."""
 
-    name: Name | None = None
-    description: Description | None = None
-    trigger: TriggerIn | None = None
-    model_selection: ModelSelection | None = None
-    model_action: ModelAction | None = None
-    modeling_strategy: ModelingStrategy | None = None
+    # `minProperties` says in the document that one must be given; `SkipJsonSchema[None]` keeps null out
+    # of it (None only means "not given"), and `_no_nulls` refuses one sent.
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"minProperties": 1})
+
+    name: Name | SkipJsonSchema[None] = None
+    description: Description | SkipJsonSchema[None] = None
+    trigger: TriggerIn | SkipJsonSchema[None] = None
+    model_selection: ModelSelection | SkipJsonSchema[None] = None
+    model_action: ModelAction | SkipJsonSchema[None] = None
+    modeling_strategy: ModelingStrategy | SkipJsonSchema[None] = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_nulls(cls, data: Any) -> Any:
+        if isinstance(data, dict) and (nulls := sorted(str(k) for k, v in data.items() if v is None)):
+            raise ValueError(f"omit a field to keep it; null is not a value ({', '.join(nulls)})")
+        return data
 
 
 class BacktestBody(Body):
     trigger: TriggerIn = Field(description="The draft policy's trigger")
-    start: Instant = Field(description="From (the policy as if created then); at or after 2000-01-01")
-    end: Instant = Field(description="Until (exclusive); after `start`, before 2200-01-01")
+    start: Instant = Field(description="From (the policy as if created then); read from 2000-01-01 at the earliest")
+    end: Instant = Field(
+        description="Until (exclusive); read until 2200-01-01 at the latest; a range that ends at or before its "
+        "start is empty (nothing fires)"
+    )
 
-    @model_validator(mode="after")
-    def _range(self) -> BacktestBody:
-        if not EARLIEST <= self.start < self.end <= LATEST:
-            raise ValueError("start must be before end, both within 2000-01-01 .. 2200-01-01")
-        return self
+    def window(self) -> tuple[datetime, datetime]:
+        """The range backtested: the one asked, within 2000-01-01 .. 2200-01-01 (no report is older,
+        and schedules are not stepped through centuries)."""
+        return max(self.start, EARLIEST), min(self.end, LATEST)
 
 
 class RetrainingAccepted(Accepted):
@@ -281,4 +361,4 @@ def errors(*statuses: int) -> dict[int | str, dict[str, Any]]:
         409: "The deployment's state refuses it now (`code` says why: policy-limit, run-finished, "
         "run-past-cancel-point, no-retraining-settings, ...), or the Idempotency-Key was used for another command",
     }
-    return {status: {"model": Problem, "description": described[status]} for status in statuses}
+    return shared_errors(*statuses, described=described)

@@ -30,7 +30,7 @@ from fastapi import APIRouter, Depends, Path, Query
 
 from services.retraining.adapters.reports import Reports
 from services.retraining.domain import codes
-from services.retraining.domain.backtest import backtest
+from services.retraining.domain.backtest import Backtest, backtest
 from services.retraining.domain.state import RetrainingState, Run
 from services.retraining.entrypoints.admission import RetrainingAdmission
 from services.retraining.entrypoints.api_models import (
@@ -54,6 +54,7 @@ from shared.contract.envelope import derived_id
 from shared.contract.events.retraining import RunStatus
 from shared.contract.messages import Actor
 from shared.service.admission import Refused, Submission, submissions
+from shared.service.routing import SEGMENT
 
 DeploymentId = Annotated[str, Path(pattern=DEPLOYMENT_ID, description="The deployment id")]
 PolicyId = Annotated[str, Path(pattern=RESOURCE_ID, description="The retraining policy id")]
@@ -146,8 +147,11 @@ def retraining_api(
     )
     async def backtest_policy(deployment_id: DeploymentId, body: BacktestBody, who: Who) -> BacktestOut:
         await admission.visible(deployment_id, who)
-        found = await read_reports(deployment_id, body.end)
-        result = backtest(deployment_id, body.trigger.trigger(), body.start, body.end, found.reports)
+        start, end = body.window()
+        if end <= start:  # an empty range: nothing to read, nothing fires
+            return BacktestOut.of(deployment_id, Backtest(start=start, end=end, fires=(), truncated=False), 0)
+        found = await read_reports(deployment_id, end)
+        result = backtest(deployment_id, body.trigger.trigger(), start, end, found.reports)
         return BacktestOut.of(deployment_id, result, len(found.reports))
 
     @router.get(
@@ -221,7 +225,7 @@ def retraining_api(
         return RunsOut(deployment_id=deployment_id, runs=runs)
 
     @router.get(
-        "/retraining-runs/{run_id}",
+        f"/retraining-runs/{{run_id:{SEGMENT}}}",  # not also `/retraining-runs/{run_id}:cancel`
         response_model=RunOut,
         responses=READ_ERRORS,
         summary="One retraining run",

@@ -106,7 +106,7 @@ async def lifecycle(
     databases: Mapping[str, str] | None = None,
     env: Mapping[str, str] | None = None,
     stdin: str | None = None,
-    timeout: float = 90,
+    timeout: float = 90,  # noqa: ASYNC109 (the subprocess's own timeout, not this coroutine's)
 ) -> Result:
     """`lifecycle ARGS...` against the test's namespace; runs in a thread so that the services under test,
     on this event loop, keep serving meanwhile. `env` adds or overrides variables."""

@@ -12,10 +12,11 @@ from typing import Any
 import pytest
 
 from tests.fixtures.retraining import RunningRetraining
-from tests.fuzz import counted, fuzzed
+from tests.fuzz import TIMEOUT, counted, fuzzed
 
 pytestmark = [
     pytest.mark.integration,
+    pytest.mark.timeout(TIMEOUT),
     # schemathesis's own strategies use `random` (its issue, not this API's)
     pytest.mark.filterwarnings("ignore::hypothesis.errors.HypothesisDeprecationWarning"),
 ]

@@ -10,10 +10,11 @@ from typing import Any
 import pytest
 
 from tests.fixtures.replacement import RunningReplacement, registration
-from tests.fuzz import fuzzed
+from tests.fuzz import TIMEOUT, fuzzed
 
 pytestmark = [
     pytest.mark.integration,
+    pytest.mark.timeout(TIMEOUT),
     # schemathesis's own strategies use `random` (its issue, not this API's)
     pytest.mark.filterwarnings("ignore::hypothesis.errors.HypothesisDeprecationWarning"),
 ]

@@ -149,7 +149,8 @@ async def test_bad_bodies_are_refused_with_4xx(retraining: RunningRetraining) ->
         {"name": "x", "trigger": {"type": "schedule"}},  # a schedule trigger without its schedule
         {"name": "x", "trigger": {"type": "manual", "schedule": {"minute": [0]}}},
         {"name": "x", "trigger": {"type": "schedule", "schedule": {"minute": [60]}}},
-        {"name": "x", "trigger": {"type": "manual", "min_interval_between_runs": "P99999D"}},
+        {"name": "x", "trigger": {"type": "manual", "min_interval_between_runs": "P1DT"}},  # not RFC 3339
+        {"name": "x", "trigger": {"type": "manual", "min_interval_between_runs": True}},
         {"name": "x", "trigger": {"type": "manual", "min_interval_between_runs": -5}},
         {"name": "x\x00", "trigger": MANUAL},
         {"name": "x", "trigger": MANUAL, "unknown": 1},

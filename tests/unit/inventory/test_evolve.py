@@ -475,10 +475,12 @@ def test_a_run_without_outcome_is_running_and_a_new_run_replaces_it() -> None:
 # ---------------------------------------------------------------- the state
 
 
-def test_events_the_inventory_does_not_track_change_nothing() -> None:
+def test_events_the_inventory_does_not_track_change_nothing_but_the_audit_trail() -> None:
     view = fold((created(D), at(0)))
     rejected = ev.CommandRejected(deployment_id=D, command_id="c", command_type="X", code="bad", reason="no")
-    assert evolve(view, recorded(rejected, at(1))) == view
+    after = evolve(view, recorded(rejected, at(1)))
+    assert after.model_copy(update={"trail": view.trail}) == view
+    assert [entry.type for entry in after.trail.events] == ["DeploymentCreated", "CommandRejected"]
 
 
 def test_the_state_is_frozen() -> None:
