@@ -111,7 +111,8 @@ async def read_letters(bootstrap_servers: str, topic: str) -> list[Letter]:
         if first is not None and first != letter.id:
             letter.retry_of = first
             letters[first].retried_as.append(letter.id)
-    return list(letters.values())
+    # The topic's partitions come back in any order: oldest first is by the time each letter was written.
+    return sorted(letters.values(), key=lambda letter: (letter.failed_at, letter.id))
 
 
 def _marker(record: Record) -> Redrive | None:

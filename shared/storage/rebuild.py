@@ -138,9 +138,7 @@ class Rename:
     target: str
 
 
-async def switch(
-    rebuild: Rebuild, db: AsyncDatabase[Document], names: Mapping[str, str], stamp: str
-) -> list[Rename]:
+async def switch(rebuild: Rebuild, db: AsyncDatabase[Document], names: Mapping[str, str], stamp: str) -> list[Rename]:
     """Make the collections `names` gives (live collection -> its replacement, e.g. `Rebuild.names(into)`)
     the live ones, keeping each live one as `<name>_before_<stamp>`; all or nothing (renames done are
     undone if one fails). Returns the renames, in order."""

@@ -14,6 +14,7 @@ the same invocation again with the same key runs the command once and reports it
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import functools
 import inspect
@@ -120,7 +121,7 @@ def submit(request: Request, waiting: Waiting) -> None:
     if waiting.no_wait:
         follow = f"`lifecycle command {command_id} --service {request.service}`"
         told = f"accepted: {request.what} is command {command_id}; follow it with {follow}"
-        emit(accepted, waiting.as_json, lambda: Text("\n".join([told, *(f"{k}: {v}" for k, v in ids.items())])))
+        emit(accepted, waiting.as_json, lambda: unwrapped("\n".join([told, *(f"{k}: {v}" for k, v in ids.items())])))
         return
     status = wait_for(http, command_id, waiting.timeout, what=request.what, service=request.service)
     if status["status"] == "rejected":
@@ -129,34 +130,36 @@ def submit(request: Request, waiting: Waiting) -> None:
         raise CliError(f"{request.what} rejected: {status.get('reason')} [{status.get('code')}]", Exit.FAILED)
     done = request.done
     told = done if isinstance(done, str) else done(Outcome(http, accepted, status))
-    emit({**status, **ids}, waiting.as_json, lambda: Text(told))
+    emit({**status, **ids}, waiting.as_json, lambda: unwrapped(told))
+
+
+def unwrapped(text: str) -> Text:
+    """Lines as they are: a command to copy (`lifecycle approve …`) must not be broken at the edge."""
+    return Text(text, no_wrap=True, overflow="ignore")
 
 
 def wait_for(http: ServiceClient, command_id: str, timeout: float, *, what: str, service: str) -> dict[str, Any]:
-    """The command's status once it is decided; exit 6 (TIMED_OUT) when `timeout` passes first."""
+    """The command's status once it is decided; exit 6 (TIMED_OUT) when `timeout` passes first. Ctrl-C
+    stops the waiting, not the command: both say how to look at it later."""
+    later = f"`lifecycle command {command_id} --service {service}`"
     deadline = time.monotonic() + timeout
     pause = 0.05
-    with errors.status(f"waiting for {what} ({command_id})…") if errors.is_terminal else _quiet():
-        while True:
-            status: dict[str, Any] = http.get(f"/commands/{command_id}")
-            return status
-            left = deadline - time.monotonic()
-            if left <= 0:
-                raise CliError(
-                    f"{what}: no outcome within {timeout:g}s (command {command_id} is still accepted); "
-                    f"it may still complete: `lifecycle command {command_id} --service {service}`",
-                    Exit.TIMED_OUT,
-                )
-            time.sleep(min(pause, left))
-            pause = min(pause * 2, 0.5)
-
-
-class _quiet:
-    def __enter__(self) -> None:
-        return None
-
-    def __exit__(self, *_: object) -> None:
-        return None
+    waiting = errors.status(f"waiting for {what} ({command_id})…") if errors.is_terminal else contextlib.nullcontext()
+    try:
+        with waiting:
+            while (status := http.get(f"/commands/{command_id}"))["status"] == "accepted":
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise CliError(
+                        f"{what}: no outcome within {timeout:g}s (command {command_id} is still accepted); "
+                        f"it may still complete: {later}",
+                        Exit.TIMED_OUT,
+                    )
+                time.sleep(min(pause, left))
+                pause = min(pause * 2, 0.5)
+    except KeyboardInterrupt:
+        raise CliError(f"stopped waiting for {what}; command {command_id} goes on: {later}", Exit.FAILED) from None
+    return dict(status)
 
 
 ServiceOption = Annotated[
@@ -189,7 +192,7 @@ def command(
         silent = f" ({', '.join(unreachable)} did not answer)" if unreachable else ""
         raise not_found(f"command {command_id} not found in {' or '.join(asked) or 'any service'}{silent}")
     name, status = found
-    emit({**status, "service": name}, as_json, lambda: Text(status_block(name, status)))
+    emit({**status, "service": name}, as_json, lambda: unwrapped(status_block(name, status)))
 
 
 def status_block(service: str, status: dict[str, Any]) -> str:
@@ -216,6 +219,7 @@ def change_request_opened(outcome: Outcome, change_request_id: str, action: str)
     deployment_id = outcome.accepted["deployment_id"]
     return (
         f"change request {change_request_id} opened on {deployment_id}: {action} needs approval by another owner "
-        f"or an admin; approve with `lifecycle approve {deployment_id} {change_request_id}` "
-        f"(or `lifecycle reject {deployment_id} {change_request_id} --reason …`)"
+        f"or an admin\n"
+        f"  approve: lifecycle approve {deployment_id} {change_request_id}\n"
+        f"  reject:  lifecycle reject {deployment_id} {change_request_id} --reason …"
     )

@@ -14,7 +14,7 @@ from rich.console import Group, RenderableType
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from shared.messaging.replay import ReplayStats, summarize
+from shared.messaging.replay import ReplayStats
 from shared.storage.compare import Comparison, compare
 from shared.storage.mongo import mongo_client, ping
 from shared.storage.rebuild import Rebuild, RebuildError, Rename, drop, kept_before, rebuild_into, switch

@@ -10,8 +10,8 @@ from typing import Any
 from pymongo.asynchronous.database import AsyncDatabase
 
 from services.inventory.adapters.store import COLLECTION, InventoryStore
-from services.inventory.domain.state import DeploymentView
 from services.inventory.bootstrap import inventory_registry
+from services.inventory.domain.state import DeploymentView
 from services.inventory.settings import InventorySettings
 from shared.storage.counters import Counters
 from shared.storage.layout import unpacked

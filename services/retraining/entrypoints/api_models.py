@@ -6,7 +6,7 @@ it shows, and the error bodies. The commands themselves are the contract's
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
 from pydantic import (
@@ -15,9 +15,6 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
-    TypeAdapter,
-    ValidationError,
-    WithJsonSchema,
     model_validator,
 )
 from pydantic.json_schema import SkipJsonSchema
@@ -25,6 +22,7 @@ from pydantic.json_schema import SkipJsonSchema
 from services.retraining.domain.backtest import Backtest
 from services.retraining.domain.state import Policy, RetrainingState, Run
 from services.retraining.domain.triggers import next_scheduled
+from services.retraining.entrypoints.api_values import Interval
 from shared.contract.commands.retraining import trigger_problem
 from shared.contract.events.retraining import (
     DESCRIPTION_MAX,
@@ -53,8 +51,6 @@ RESOURCE_ID = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$"
 """Policy and run ids (derived uuids): no `:`, so `/retraining-runs/{id}:cancel` is unambiguous."""
 NO_NUL = r"^[^\x00]*$"
 PRINTABLE = r"^[^\x00-\x1f\x7f]+$"
-MAX_INTERVAL = timedelta(days=3660)
-"""A minimum interval between runs of at most ten years (longer ones are refused: time would overflow)."""
 EARLIEST, LATEST = datetime(2000, 1, 1, tzinfo=UTC), datetime(2200, 1, 1, tzinfo=UTC)
 """The instants a backtest range may span."""
 
@@ -90,45 +86,6 @@ class ScheduleIn(Body):
     day_of_month: list[DayOfMonth] = Field(default_factory=list, max_length=31)
     month: list[Month] = Field(default_factory=list, max_length=12)
     day_of_week: list[DayOfWeek] = Field(default_factory=list, max_length=7)
-
-
-_DATE = r"(\d+D|\d+M(\d+D)?|\d+Y(\d+M(\d+D)?)?)"
-_TIME = r"(T(\d+H(\d+M(\d+S)?)?|\d+M(\d+S)?|\d+S))"
-_DURATION = re.compile(rf"^P({_DATE}{_TIME}?|{_TIME}|\d+W)$", re.IGNORECASE)
-"""The duration of RFC 3339 (appendix A), what JSON Schema's `format: duration` means."""
-
-
-def _interval(value: object) -> object:
-    """An RFC 3339 duration or a number of seconds, at most MAX_INTERVAL (a longer one is that long:
-    a throttle of ten years or more is the same in practice, and longer ones would overflow time)."""
-    if isinstance(value, bool):
-        raise ValueError("must be an RFC 3339 duration or a number of seconds, not a boolean")
-    if isinstance(value, int | float) and value > MAX_INTERVAL.total_seconds():
-        return MAX_INTERVAL
-    if isinstance(value, str):
-        if not _DURATION.match(value):
-            raise ValueError("must be an RFC 3339 duration (e.g. PT6H, P1D) or a number of seconds")
-        try:
-            return min(_DURATIONS.validate_python(value.upper()), MAX_INTERVAL)
-        except ValidationError:
-            return MAX_INTERVAL  # well formed, too long to hold
-    return value
-
-
-_DURATIONS = TypeAdapter(timedelta)
-Interval = Annotated[
-    Annotated[timedelta, Field(ge=timedelta(0))] | None,
-    BeforeValidator(_interval),
-    WithJsonSchema(
-        {
-            "anyOf": [
-                {"type": "string", "format": "duration"},
-                {"type": "number", "minimum": 0},
-                {"type": "null"},
-            ]
-        }
-    ),
-]
 
 
 class _TriggerFields(Body):

@@ -82,13 +82,19 @@ async def test_replace_refused_by_its_checks_then_replaced_then_rolled_back(
     assert table.code == 0 and "rolled_back" in table.stdout and "pkg-2" in table.stdout, table.output
 
 
-async def test_a_challenger_added_then_promoted(
+async def test_challengers_added_one_removed_one_promoted(
     infra: Infra, namespace: str, replacement: RunningReplacement, url: str
 ) -> None:
+    await replacement.register(registration("pkg-3"))
     await replacement.deployment(D)
     urls = {"replacement": url}
     added = (await cli(infra, namespace, urls, "challenger", "add", D, "pkg-2", "--json")).json()
     challenger_id = added["challenger_id"]
+    other = await cli(infra, namespace, urls, "challenger", "add", D, "pkg-3")
+    assert other.stdout.startswith("added challenger ") and other.stdout.strip().endswith(f"(pkg-3) to {D}")
+    other_id = other.stdout.split()[2]
+    removed = await cli(infra, namespace, urls, "challenger", "remove", D, other_id)
+    assert removed.stdout.strip() == f"removed challenger {other_id} from {D}", removed.output
     (listed,) = (await cli(infra, namespace, urls, "challenger", "list", D, "--json")).json()
     assert (listed["id"], listed["model_package"]["id"]) == (challenger_id, "pkg-2")
 

@@ -20,6 +20,7 @@ from shared.contract import events as ev
 from shared.contract.commands import actions as act
 from shared.contract.commands import replacement as rep
 from shared.contract.commands import retraining as ret
+from shared.contract.envelope import to_structured, wrap
 from shared.contract.events.values import Importance, ReplacementReason, Role
 from shared.contract.messages import Actor, Message
 from shared.contract.topology import Topics
@@ -189,7 +190,8 @@ async def test_retraining_replay_equals_live_after_a_long_mixed_stream(
 ) -> None:
     rng = random.Random(13)
     deployments = [f"ret-{n:02d}" for n in range(8)]
-    await send_mixed(publisher, namespace, [created(d, owners=("bob",)) for d in deployments], rng, twice=0.3)
+    creations = [created(d, owners=("bob",)) for d in deployments]
+    await send_mixed(publisher, namespace, creations, rng, wrong=0.3, twice=0.3)
     settings = retraining.settings
     topics = [settings.topics.for_stream(s) for s in _retraining_streams()]
     await settled(infra.kafka, [settings.group_id], topics)
@@ -211,8 +213,9 @@ async def test_retraining_replay_equals_live_after_a_long_mixed_stream(
     # In phases: a report and a policy of one deployment published together race (the live handler may
     # decide the policy before or after folding the report, whatever their order in the log), and whether
     # the report fires the policy depends on it; the replay would show that race as a difference.
+    # Keyed right too: reports do not commute either (a fire depends on the reading before).
     for phase in (settings_commands, policies, reports):
-        await send_mixed(publisher, namespace, phase, rng)
+        await send_mixed(publisher, namespace, phase, rng, wrong=0)
         await settled(infra.kafka, [settings.group_id], topics)
 
     report = await _dry_run(infra, namespace, "retraining", settings.mongo.database)
@@ -324,3 +327,25 @@ async def _in_process(*args: str) -> Any:
     if not any(command.name == "replay" for command in app.app.registered_commands):
         app._register()
     return await asyncio.to_thread(CliRunner().invoke, app.app, list(args))
+
+
+async def test_a_record_no_consumer_can_read_is_skipped_and_reported(
+    inventory: RunningService, publisher: Publisher, namespace: str, infra: Infra
+) -> None:
+    """The poison of a field report: a health report whose time has no UTC offset, between good ones."""
+    topic = Topics(namespace).monitoring_events
+    await publisher.emit(namespace, created("naive-1"))
+    await publisher.emit(namespace, health_report("naive-1", "service", "passing"))
+    value, headers = to_structured(wrap(health_report("naive-1", "service", "failing"), source="upstream"))
+    event = json.loads(value)
+    event["time"] = event["time"][:19]  # a careless producer's naive time
+    await publisher.send(topic, json.dumps(event).encode(), b"naive-1", headers)
+    await publisher.emit(namespace, health_report("naive-1", "drift", "warning"))
+    settings = inventory.settings
+    await settled(infra.kafka, [settings.group_id], [settings.topics.deployment_events, topic])
+
+    report = await _dry_run(infra, namespace, "inventory", settings.mongo.database)
+    assert report["equal"], report
+    assert (report["records"], report["applied"]) == (4, 3)
+    assert len(report["skipped"]) == 1 and f"{topic}[" in report["skipped"][0]
+    assert "bad-envelope" in report["skipped"][0]

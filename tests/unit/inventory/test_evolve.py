@@ -480,7 +480,7 @@ def test_events_the_inventory_does_not_track_change_nothing_but_the_audit_trail(
     rejected = ev.CommandRejected(deployment_id=D, command_id="c", command_type="X", code="bad", reason="no")
     after = evolve(view, recorded(rejected, at(1)))
     assert after.model_copy(update={"trail": view.trail}) == view
-    assert [entry.type for entry in after.trail.events] == ["DeploymentCreated", "CommandRejected"]
+    assert [entry.type for entry in after.trail.events.items] == ["DeploymentCreated", "CommandRejected"]
 
 
 def test_the_state_is_frozen() -> None:
