@@ -6,6 +6,7 @@ The whole view's order independence, trail included, is also checked by test_ord
 from __future__ import annotations
 
 import random
+import uuid
 from datetime import timedelta
 from typing import Any
 
@@ -222,3 +223,24 @@ def test_small_windows_keep_the_same_entries_in_any_order(drawn: list[Any], seed
     assert folded(list(reversed(drawn))) == expected
     assert folded(random.Random(seed).sample(drawn, len(drawn))) == expected
     assert audit(folded(list(reversed(drawn))), keep_health=2) == audit(expected, keep_health=2)
+
+
+def test_a_full_trail_stays_small_in_the_stored_document() -> None:
+    """FerretDB's time to read and write a document grows with its bytes, on every event: a full trail
+    with random ids (the incompressible part) must stay a few kB, whatever the inventory keeps."""
+    rng = random.Random(11)
+    events = [recorded(created(D), 0, str(uuid.UUID(int=rng.getrandbits(128), version=4)))]
+    for n in range(KEEP + 10):
+        change = ev.DeploymentImportanceChanged(deployment_id=D, importance=[Importance.LOW, Importance.HIGH][n % 2])
+        events.append(recorded(change, 1 + n, str(uuid.UUID(int=rng.getrandbits(128), version=4))))
+    for n in range(KEEP_HEALTH + 5):
+        for dimension in ("service", "drift", "accuracy", "fairness"):
+            report = health_report(D, dimension, "passing" if n % 4 else "warning", message="psi 0.31 on 3 features")
+            events.append(recorded(report, 200 + n, str(uuid.UUID(int=rng.getrandbits(128), version=4))))
+    view: DeploymentView | None = None
+    for event in events:
+        view = evolve(view, event)
+    assert view is not None
+    assert len(view.trail.events.items) == KEEP
+    assert [len(window.items) for window in view.trail.health.values()] == [KEEP_HEALTH] * 4
+    assert len(view.trail.model_dump_json()) < 16_000
