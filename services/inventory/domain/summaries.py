@@ -54,9 +54,10 @@ def _set(key: str, value: str, name: str, *, after: str = "", reason: str | None
 
 
 def _created(e: ev.DeploymentCreated) -> Said:
-    text = f"created “{clip(e.label, 60)}” serving {e.model_package.id}, {e.importance}, {e.status}"
+    label = f"“{clip(e.label, 60)}”"
+    text = f"created {label} serving {e.model_package.id}, {e.importance}, {e.status}"
     changes = (("status", str(e.status)), ("importance", str(e.importance)), ("model", e.model_package.id))
-    return Said(clip(text), changes)
+    return Said(clip(text), (*changes, ("label", label)))
 
 
 def _status(value: str) -> Describe:

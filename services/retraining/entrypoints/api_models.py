@@ -22,7 +22,7 @@ from pydantic.json_schema import SkipJsonSchema
 from services.retraining.domain.backtest import Backtest
 from services.retraining.domain.state import Policy, RetrainingState, Run
 from services.retraining.domain.triggers import next_scheduled
-from services.retraining.entrypoints.api_values import Interval
+from services.retraining.entrypoints.api_values import Interval, TriggerOut
 from shared.contract.commands.retraining import trigger_problem
 from shared.contract.events.retraining import (
     DESCRIPTION_MAX,
@@ -245,7 +245,7 @@ class PolicyOut(BaseModel):
     id: str
     name: str
     description: str
-    trigger: Trigger
+    trigger: TriggerOut
     model_selection: ModelSelection
     model_action: ModelAction
     modeling_strategy: str
@@ -260,7 +260,7 @@ class PolicyOut(BaseModel):
         latest = next((r for r in reversed(state.runs) if r.policy_id == policy.id), None)
         return cls(
             **policy.model_dump(exclude={"clock", "trigger"}),
-            trigger=policy.trigger,
+            trigger=TriggerOut.model_validate(policy.trigger.model_dump()),
             last_fired_at=policy.clock.last_fired_at,
             next_scheduled_at=next_scheduled(policy.trigger, policy.clock),
             latest_run=RunOut.of(latest) if latest is not None else None,

@@ -7,10 +7,12 @@ import re
 from datetime import timedelta
 from typing import Annotated
 
-from pydantic import BeforeValidator, Field, TypeAdapter, ValidationError, WithJsonSchema
+from pydantic import BeforeValidator, Field, TypeAdapter, ValidationError, WithJsonSchema, field_serializer
+
+from shared.contract.events.retraining import Trigger
 
 MAX_INTERVAL = timedelta(days=3660)
-"""A minimum interval between runs of at most ten years (longer ones are refused: time would overflow)."""
+"""A minimum interval between runs of at most ten years (a longer one counts as this: time would overflow)."""
 
 _DATE = r"(\d+D|\d+M(\d+D)?|\d+Y(\d+M(\d+D)?)?)"
 _TIME = r"(T(\d+H(\d+M(\d+S)?)?|\d+M(\d+S)?|\d+S))"
@@ -23,6 +25,8 @@ def _interval(value: object) -> object:
     a throttle of ten years or more is the same in practice, and longer ones would overflow time)."""
     if isinstance(value, bool):
         raise ValueError("must be an RFC 3339 duration or a number of seconds, not a boolean")
+    if isinstance(value, float) and not value.is_integer():
+        raise ValueError("must be a whole number of seconds (a duration has no fractions)")
     if isinstance(value, int | float) and value > MAX_INTERVAL.total_seconds():
         return MAX_INTERVAL
     if isinstance(value, str):
@@ -43,9 +47,31 @@ Interval = Annotated[
         {
             "anyOf": [
                 {"type": "string", "format": "duration"},
-                {"type": "number", "minimum": 0},
+                {"type": "integer", "minimum": 0},
                 {"type": "null"},
             ]
         }
     ),
 ]
+
+
+def rfc3339_duration(value: timedelta) -> str:
+    """`value` as RFC 3339 writes a duration (`P3660D`, `PT6H`, `P1DT0H30M`), whole seconds: pydantic's
+    own form (`P10Y10D`, years of 365 days and no month) is not one, and a client would refuse it."""
+    days, rest = divmod(int(value.total_seconds()), 86_400)
+    hours, rest = divmod(rest, 3_600)
+    minutes, seconds = divmod(rest, 60)
+    time = f"{hours}H" if hours else ""
+    time += f"{minutes}M" if minutes or (hours and seconds) else ""
+    time += f"{seconds}S" if seconds else ""
+    if not (days or time):
+        return "PT0S"
+    return "P" + (f"{days}D" if days else "") + (f"T{time}" if time else "")
+
+
+class TriggerOut(Trigger):
+    """A policy's trigger as the API answers it: the minimum interval as an RFC 3339 duration."""
+
+    @field_serializer("min_interval_between_runs")
+    def _rfc3339(self, value: timedelta | None) -> str | None:
+        return None if value is None else rfc3339_duration(value)

@@ -43,7 +43,7 @@ from shared.contract.events.values import (
     TargetType,
 )
 from shared.contract.messages import Message
-from tests.fixtures.infra import new_namespace
+from tests.fixtures.infra import delete_namespace_topics, new_namespace
 from tests.fixtures.inventory import RunningService, running_inventory, settings_for
 from tests.infra import Infra
 from tests.support import Publisher, applied, at, created, eventually, health_report, package, predictions
@@ -165,18 +165,25 @@ def fleet() -> list[tuple[Message, datetime | None]]:
 
 
 @pytest_asyncio.fixture(scope="module", loop_scope="session")
-async def api(infra: Infra, publisher: Publisher) -> AsyncIterator[RunningService]:
+async def api(infra: Infra) -> AsyncIterator[RunningService]:
     """One inventory for the module, with the whole fleet applied before any test reads it."""
-    namespace = new_namespace()  # the session's end deletes its topics
-    async with running_inventory(settings_for(infra, namespace)) as service:
-        items = fleet()
-        await publisher.emit_many(namespace, items)
+    namespace = new_namespace()
+    publisher = Publisher(infra.kafka)
+    await publisher.start()
+    try:
+        async with running_inventory(settings_for(infra, namespace)) as service:
+            items = fleet()
+            await publisher.emit_many(namespace, items)
+            await publisher.stop()
 
-        async def all_applied() -> None:
-            assert applied(service.app) == len(items)
+            async def all_applied() -> None:
+                assert applied(service.app) == len(items)
 
-        await eventually(all_applied, within=60)
-        yield service
+            await eventually(all_applied, within=60)
+            yield service
+    finally:
+        await publisher.stop()
+        await delete_namespace_topics(infra.kafka, namespace)
 
 
 async def page(api: RunningService, token: str = "admin-token", **params: object) -> dict[str, Any]:
@@ -681,6 +688,7 @@ async def test_the_openapi_document_lists_the_routes(api: RunningService) -> Non
         "/deployments/summary",
         "/deployments/{deployment_id}",
         "/deployments/{deployment_id}/model-history",
+        "/deployments/{deployment_id}/audit",
         "/healthz",
         "/readyz",
     }

@@ -244,3 +244,9 @@ def test_a_full_trail_stays_small_in_the_stored_document() -> None:
     assert len(view.trail.events.items) == KEEP
     assert [len(window.items) for window in view.trail.health.values()] == [KEEP_HEALTH] * 4
     assert len(view.trail.model_dump_json()) < 16_000
+
+
+def test_a_relabel_shows_the_label_it_replaced() -> None:
+    relabel = ev.DeploymentSettingsChanged(deployment_id=D, label="Churn v2", description="new words")
+    view = fold(recorded(created(D, label="Churn"), 0, "e0"), recorded(relabel, 1, "e1"))
+    assert summaries(view)[1] == "label “Churn” → “Churn v2”; description changed"
