@@ -15,15 +15,12 @@ accepted and refusal paths are exercised, not only 404s.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import os
-import socket
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from typing import Any
 
 import httpx
 import schemathesis
-import uvicorn
 from fastapi import FastAPI
 from hypothesis import strategies as st
 from schemathesis import GenerationMode
@@ -31,6 +28,8 @@ from schemathesis.checks import CHECKS, load_all_checks
 from schemathesis.config import SchemathesisConfig
 from schemathesis.engine import events
 from schemathesis.engine.core import Engine
+
+from tests.fixtures.infra import listening
 
 EXAMPLES = int(os.getenv("LIFECYCLE_FUZZ_EXAMPLES", "10"))
 """Per operation and generation mode; 100 or more for a deeper run."""
@@ -43,29 +42,6 @@ def all_checks() -> list[str]:
     """Every check schemathesis ships: the suite excludes none."""
     load_all_checks()
     return CHECKS.get_all_names()
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-@contextlib.asynccontextmanager
-async def listening(app: FastAPI) -> AsyncIterator[str]:
-    """`app` (already started) on a free local port, served in this event loop; its base URL."""
-    port = _free_port()
-    config = uvicorn.Config(app, host="127.0.0.1", port=port, lifespan="off", log_level="warning")
-    server = uvicorn.Server(config)
-    task = asyncio.create_task(server.serve())
-    try:
-        while not server.started:
-            assert not task.done(), "the app did not start listening"
-            await asyncio.sleep(0.02)
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        await task
 
 
 async def fuzzed(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import socket
 import uuid
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
@@ -187,3 +188,11 @@ def health_report(deployment_id: str, dimension: str, status: str, **over: Any) 
 
 def predictions(deployment_id: str, count: int, predicted_at: datetime) -> ev.PredictionsRecorded:
     return ev.PredictionsRecorded(deployment_id=deployment_id, count=count, predicted_at=predicted_at)
+
+
+def free_port() -> int:
+    """A port nobody listens on right now (for a subprocess that binds it itself, or a closed address)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port

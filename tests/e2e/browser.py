@@ -6,19 +6,16 @@ its own browser download (`playwright install`) is never used.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import os
-import socket
 from collections.abc import AsyncIterator
 from urllib.parse import urlsplit
 
-import uvicorn
 from fastapi import FastAPI
 from playwright.async_api import Browser, BrowserContext, Route, async_playwright, expect
 
 from shared.service.settings import ServiceSettings
-from tests.fixtures.infra import started
+from tests.fixtures.infra import listening, started
 
 CHROMIUM = os.getenv("LIFECYCLE_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -40,23 +37,9 @@ expect.set_options(timeout=15_000)
 
 @contextlib.asynccontextmanager
 async def on_a_port(app: FastAPI, settings: ServiceSettings) -> AsyncIterator[str]:
-    """The app with its lifespan (`started`), served by uvicorn on a free port of 127.0.0.1; its base URL."""
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    # The lifespan runs in `started` (and drops the database after), so uvicorn only serves requests.
-    server = uvicorn.Server(uvicorn.Config(app, lifespan="off", log_level="warning"))
-    async with started(app, settings):
-        serving = asyncio.create_task(server.serve(sockets=[sock]))
-        try:
-            while not server.started:
-                assert not serving.done(), "uvicorn stopped before it started"
-                await asyncio.sleep(0.02)
-            yield f"http://127.0.0.1:{port}"
-        finally:
-            server.should_exit = True
-            await asyncio.wait_for(serving, 30)
-            sock.close()
+    """The app with its lifespan (`started`, which drops its database after), on a free port; its base URL."""
+    async with started(app, settings), listening(app) as base_url:
+        yield base_url
 
 
 @contextlib.asynccontextmanager

@@ -14,7 +14,6 @@ from __future__ import annotations
 import asyncio
 import os
 import random
-import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -32,6 +31,7 @@ from tests.fixtures.actions import actions_settings_for, registration
 from tests.fixtures.infra import delete_namespace_topics, new_namespace
 from tests.fuzz import TIMEOUT, counted, fuzz_served
 from tests.infra import Infra
+from tests.support import free_port
 
 pytestmark = [
     pytest.mark.integration,
@@ -40,12 +40,6 @@ pytestmark = [
 ]
 EXAMPLES = int(os.getenv("LIFECYCLE_FUZZ_EXAMPLES", "10"))
 TOKEN = "alice-token"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 class Served:

@@ -12,20 +12,20 @@ subprocess can reach it. Its lifespan is not run again: the service's fixture ha
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import dataclasses
 import os
-import socket
 import subprocess
 import sys
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 import orjson
-import uvicorn
-from fastapi import FastAPI
 
+from tests.fixtures.infra import listening
 from tests.infra import ROOT, Infra
+from tests.support import free_port
+
+__all__ = ["Result", "free_port", "lifecycle", "listening"]
 
 SERVICES = ("inventory", "actions", "replacement", "retraining")
 
@@ -112,29 +112,3 @@ async def lifecycle(
     on this event loop, keep serving meanwhile. `env` adds or overrides variables."""
     full = {**cli_environment(infra, namespace, urls=urls, databases=databases), **(env or {})}
     return await asyncio.to_thread(run_lifecycle, *args, env=full, stdin=stdin, timeout=timeout)
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
-
-
-@contextlib.asynccontextmanager
-async def listening(app: FastAPI) -> AsyncIterator[str]:
-    """`app` (already started by its fixture) served on a free local port of this event loop; its base URL."""
-    port = free_port()
-    server = uvicorn.Server(
-        uvicorn.Config(app, host="127.0.0.1", port=port, lifespan="off", log_level="warning", access_log=False)
-    )
-    task = asyncio.create_task(server.serve())
-    try:
-        while not server.started:
-            if task.done():
-                task.result()  # raises why it could not start
-            await asyncio.sleep(0.02)
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        await task

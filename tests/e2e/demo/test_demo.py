@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -19,6 +18,7 @@ import pytest_asyncio
 
 from shared.storage.mongo import mongo_client
 from tests.infra import ROOT, Infra
+from tests.support import free_port
 
 pytestmark = pytest.mark.integration
 
@@ -28,12 +28,6 @@ DEV_TOKENS = (
     '{"dev-admin-token": {"user": "admin", "admin": true}, "dev-alice-token": {"user": "alice"}, '
     '"dev-bob-token": {"user": "bob"}}'
 )
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @pytest_asyncio.fixture

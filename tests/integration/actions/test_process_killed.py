@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
-import socket
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -23,16 +22,10 @@ from shared.contract.envelope import derived_id
 from shared.storage.mongo import mongo_client
 from tests.fixtures.actions import read_topic
 from tests.infra import ROOT, Infra
-from tests.support import eventually
+from tests.support import eventually, free_port
 
 pytestmark = pytest.mark.integration
 COMMAND_ID = "register-then-die"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 class ActionsProcess:

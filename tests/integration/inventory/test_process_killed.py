@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -21,16 +20,10 @@ from shared.contract.messages import Message
 from shared.storage.mongo import mongo_client
 from tests.infra import ROOT, Infra
 from tests.integration.inventory.recount import assert_counters_exact
-from tests.support import Publisher, at, created, eventually
+from tests.support import Publisher, at, created, eventually, free_port
 
 DEPLOYMENTS = [f"kill-{n}" for n in range(10)]
 PER_DEPLOYMENT = 800
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 class ServiceProcess:
