@@ -213,13 +213,15 @@ class Journey:
         views = [s.get("inventory", f"/deployments/{i}") for i in self.ids.values()]
         console.print(inventory_table(views))
         deployment_id = self.ids[fleet.RETRAINED.base_id]
-        console.print(audit_table(deployment_id, asyncio.run(self.trail(deployment_id))))
-        tell.look(f".venv/bin/lifecycle history {deployment_id}   (every event of it, from the log)")
+        entries = s.get("inventory", f"/deployments/{deployment_id}/audit")
+        console.print(audit_table(deployment_id, entries))
+        tell.look(f"{s.urls['inventory']}/#/deployments/{deployment_id}   (the same trail on the web page)")
+        tell.look(f".venv/bin/lifecycle history {deployment_id}   (every event and command of it, from the log)")
 
     async def trail(self, deployment_id: str) -> list[Envelope]:
-        """The deployment's events, oldest first: the deployment topic and the health reports on the
-        monitoring topic (not the prediction counts). One deployment's events share a partition of each
-        topic, so sorting by time only interleaves the two topics."""
+        """The deployment's events from the log (for the run's steps), oldest first: the deployment topic and
+        the health reports on the monitoring topic (not the prediction counts). One deployment's events share
+        a partition of each topic, so sorting by time only interleaves the two topics."""
         found: list[Envelope] = []
         topics = self.stack.settings.topics
         wanted = [topics.deployment_events, topics.monitoring_events]

@@ -8,7 +8,6 @@ from typing import Any
 from rich.markup import escape
 from rich.table import Table
 
-from shared.contract.envelope import Envelope
 from tools.cli.common import console
 
 HEALTH_COLOURS = {"passing": "green", "warning": "yellow", "failing": "red", "unknown": "dim", "unavailable": "dim"}
@@ -60,21 +59,11 @@ def checks_table(checks: dict[str, dict[str, Any]]) -> Table:
     return table
 
 
-def audit_table(deployment_id: str, envelopes: list[Envelope]) -> Table:
-    table = Table("time (UTC)", "event", "actor", "source", "what", title=f"audit trail of {deployment_id}")
+def audit_table(deployment_id: str, entries: list[dict[str, Any]]) -> Table:
+    """The inventory's audit trail (`GET /deployments/{id}/audit`), oldest first."""
+    table = Table("time (UTC)", "event", "actor", "what", title=f"audit trail of {deployment_id}")
     table.title_justify = "left"
-    for e in envelopes:
-        table.add_row(e.time.strftime("%Y-%m-%d %H:%M:%S"), e.type, e.actor or "", e.source, escape(_what(e.data)))
+    for entry in entries:
+        time = entry["time"].replace("T", " ")[:19]
+        table.add_row(time, entry["type"], entry.get("actor") or "", escape(entry.get("summary") or ""))
     return table
-
-
-def _what(data: dict[str, Any]) -> str:
-    """The one or two fields that say what an event changed, for a narrow column."""
-    keys = ("step", "model_package", "status", "cause", "change_request_id", "name", "retraining_user", "reason")
-    for key in keys:
-        value = data.get(key)
-        if isinstance(value, dict):
-            value = value.get("id")
-        if value:
-            return f"{key}={value}"[:60]
-    return ""

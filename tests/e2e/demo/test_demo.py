@@ -116,6 +116,7 @@ def test_the_demo_plays_the_whole_loop_and_again_with_fresh_ids(stack: dict[str,
         "the inventory shows fraud-detector inactive",
         "audit trail of churn-scorer",
         "ModelReplaced",
+        "drift passing → warning",  # the inventory's trail says what changed
         "lifecycle --help",
     ):
         assert shown in first, f"{shown!r} not in:\n{first}"
