@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -95,6 +96,10 @@ def fuzz_served(
             return st.just(case)
         return st.booleans().map(lambda aimed: aim(case) if aimed else case)
 
+    @schema.hook
+    def after_call(_: Any, case: Any, response: Any) -> None:
+        settled(base_url, response)
+
     if described is not None:
         keeps = described
 
@@ -123,6 +128,34 @@ def fuzz_served(
             problems.append(f"engine failed: {event.exception!r}")
     assert not problems, f"{len(problems)} failure(s):\n\n" + "\n\n".join(dict.fromkeys(problems))
     return statuses
+
+
+SETTLE_S = 15.0
+"""How long a command answered 202 may take to be decided before the run goes on anyway."""
+
+
+def settled(base_url: str, response: Any) -> None:
+    """Wait, as a well-behaved client does, until a command answered 202 is decided (its `status_url`
+    no longer says `accepted`). A 202 answers before the command runs, so without this the next step of
+    a stateful scenario (GET the policy just created) races the service's consumer: the scenario then
+    sees 404 on a loaded machine and a 200 on an idle one."""
+    if response.status_code != 202:
+        return
+    try:
+        body = response.json()
+    except ValueError:
+        return
+    status_url = body.get("status_url") if isinstance(body, dict) else None
+    if not isinstance(status_url, str):
+        return
+    auth = {"Authorization": response.request.headers.get("Authorization", "")}
+    deadline = time.monotonic() + SETTLE_S
+    with httpx.Client(base_url=base_url, headers=auth, timeout=10) as http:
+        while time.monotonic() < deadline:
+            status = http.get(status_url)
+            if status.status_code != 200 or status.json().get("status") != "accepted":
+                return
+            time.sleep(0.05)
 
 
 def counted(app: FastAPI, metric: str) -> float:

@@ -56,7 +56,7 @@ def asyncapi(files: dict[str, str]) -> dict[str, Any]:
     channels[DEAD_LETTERS] = {
         "address": topics.dead_letters,
         "description": "Records no consumer could read: original bytes, key and headers plus dlq-* headers",
-        "messages": {DEAD_LETTER: {"$ref": f"#/components/messages/{DEAD_LETTER}"}},
+        "messages": {name: {"$ref": f"#/components/messages/{name}"} for name in (DEAD_LETTER, REDRIVE_MARKER)},
     }
     messages = {
         m.type_name: {
@@ -75,6 +75,7 @@ def asyncapi(files: dict[str, str]) -> dict[str, Any]:
         if path in files
     }
     messages[DEAD_LETTER] = _dead_letter_message()
+    messages[REDRIVE_MARKER] = _redrive_marker_message()
     return {
         "asyncapi": "3.0.0",
         "info": {
@@ -90,6 +91,9 @@ def asyncapi(files: dict[str, str]) -> dict[str, Any]:
 
 DEAD_LETTERS = "dead-letters"
 DEAD_LETTER = "DeadLetter"
+REDRIVE_MARKER = "DeadLetterRedriven"
+REDRIVE_OF = "dlq-redrive-of"
+"""Held equal to shared.messaging.redrive.REDRIVE_OF by tests/unit/shared/test_contract_documents.py."""
 _PARTIES: dict[str, tuple[str, str]] = {
     Stream.DEPLOYMENT.value: (
         "The actions, replacement and retraining services (the outcomes of their commands), and upstream "
@@ -165,6 +169,33 @@ def _dead_letter_message() -> dict[str, Any]:
             "properties": {name: {"type": "string", "description": text} for name, text in described.items()},
             "required": sorted(described),
             "additionalProperties": {"description": "The original record's headers, unchanged"},
+        },
+    }
+
+
+def _redrive_marker_message() -> dict[str, Any]:
+    """What `lifecycle dlq redrive` writes beside a letter it sent back, so every reader of the topic knows
+    the letter was re-driven, and where its copy went."""
+    return {
+        "name": REDRIVE_MARKER,
+        "summary": "A letter was sent back to its source topic (a re-drive)",
+        "description": "Keyed by the letter's id. A copy that fails again is lettered again from its new "
+        "position (topic, partition, offset below), so its new letter can be traced to this one.",
+        "contentType": "application/json",
+        "payload": {
+            "type": "object",
+            "properties": {
+                "topic": {"type": "string", "description": "Where the copy was sent"},
+                "partition": {"type": "integer", "minimum": 0},
+                "offset": {"type": "integer", "minimum": 0},
+                "at": {"type": "string", "format": "date-time", "description": "When"},
+            },
+            "required": ["topic", "partition", "offset", "at"],
+        },
+        "headers": {
+            "type": "object",
+            "properties": {REDRIVE_OF: {"type": "string", "description": "The id (`dlq-id`) of the letter re-driven"}},
+            "required": [REDRIVE_OF],
         },
     }
 

@@ -45,6 +45,10 @@ class Redrive:
     def position(self) -> tuple[str, int, int]:
         return (self.topic, self.partition, self.offset)
 
+    def marker(self) -> dict[str, Any]:
+        """The value of the marker record (schemas/asyncapi.json: DeadLetterRedriven)."""
+        return {"topic": self.topic, "partition": self.partition, "offset": self.offset, "at": self.at.isoformat()}
+
 
 @dataclasses.dataclass
 class Letter:
@@ -179,10 +183,12 @@ async def _one(producer: AIOKafkaProducer, existing: set[str], dead_letter_topic
     except Exception as error:  # the broker's refusal, a partition gone: reported, the letter stays pending
         return Attempt(letter, None, f"{type(error).__name__}: {error}")
     done = Redrive(topic, sent.partition, sent.offset, datetime.now(UTC))
-    marker = {"topic": done.topic, "partition": done.partition, "offset": done.offset, "at": done.at.isoformat()}
     try:
         await producer.send_and_wait(
-            dead_letter_topic, orjson.dumps(marker), letter.id.encode(), headers=[(REDRIVE_OF, letter.id.encode())]
+            dead_letter_topic,
+            orjson.dumps(done.marker()),
+            letter.id.encode(),
+            headers=[(REDRIVE_OF, letter.id.encode())],
         )
     except Exception as error:
         return Attempt(letter, done, f"re-driven, but its marker was not written ({type(error).__name__}: {error})")

@@ -12,6 +12,7 @@ of the suite); 100 or more for a deeper run."""
 from __future__ import annotations
 
 import asyncio
+import itertools
 import os
 import random
 import threading
@@ -116,13 +117,18 @@ def test_every_operation_answers_as_documented_and_never_5xx(served: tuple[Serve
 
 
 def aimed_at(known: dict[str, list[str]]) -> Any:
-    """Point a valid case's path parameters at what the seed made exist (a random one of each)."""
+    """Point a valid case's path parameters at what the seed made exist (a random one of each), or, one
+    case in three, at what does not."""
     rng = random.Random(0)
 
+    aimed = itertools.count()
+
     def aim(case: Any) -> Any:
+        # Every third aimed case names what does not exist, so the 404 answers are always exercised too.
+        missing = next(aimed) % 3 == 2
         for name, values in known.items():
             if name in (case.path_parameters or {}):
-                case.path_parameters[name] = rng.choice(values)
+                case.path_parameters[name] = f"missing-{name}" if missing else rng.choice(values)
         return case
 
     return aim

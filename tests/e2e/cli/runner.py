@@ -25,7 +25,7 @@ from tests.fixtures.infra import listening
 from tests.infra import ROOT, Infra
 from tests.support import free_port
 
-__all__ = ["Result", "free_port", "lifecycle", "listening"]
+__all__ = ["Result", "free_port", "lifecycle", "listening", "only"]
 
 SERVICES = ("inventory", "actions", "replacement", "retraining")
 
@@ -44,6 +44,21 @@ class Result:
     def json(self) -> Any:
         assert self.code == 0, self.output
         return orjson.loads(self.stdout)
+
+    def failed(self, code: int, *fragments: str) -> None:
+        """The CLI failed with `code`, told in one line on stderr holding each fragment (no traceback)."""
+        assert self.code == code, self.output
+        assert self.stderr.count("\n") == 1 and self.stderr.startswith("lifecycle: "), self.output
+        assert all(fragment in self.stderr for fragment in fragments), self.output
+
+
+COMMAND_SERVICES = ("actions", "replacement", "retraining")
+
+
+def only(urls: Mapping[str, str]) -> dict[str, str]:
+    """`urls`, and a closed port for every other command service: a command must not reach one by accident."""
+    closed = f"http://127.0.0.1:{free_port()}"
+    return {**dict.fromkeys(COMMAND_SERVICES, closed), **urls}
 
 
 def cli_environment(

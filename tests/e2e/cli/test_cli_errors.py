@@ -13,20 +13,12 @@ import orjson
 import pytest
 from typer.testing import CliRunner
 
-from tests.e2e.cli.runner import Result, free_port, lifecycle, listening
+from tests.e2e.cli.runner import free_port, lifecycle, listening
 from tests.fixtures.inventory import RunningService
 from tests.infra import Infra
 from tests.support import Publisher, created
 
 pytestmark = pytest.mark.integration
-
-
-def one_line(result: Result, code: int, *fragments: str) -> None:
-    assert result.code == code, result.output
-    assert result.stderr.count("\n") == 1 and result.stderr.startswith("lifecycle: "), result.output
-    assert "Traceback" not in result.stderr + result.stdout, result.output
-    for fragment in fragments:
-        assert fragment in result.stderr, result.output
 
 
 @contextlib.asynccontextmanager
@@ -72,7 +64,7 @@ async def test_with_the_stack_down_every_command_answers_one_line_and_exit_4(
     down |= {"LIFECYCLE_KAFKA__BOOTSTRAP_SERVERS": closed, "LIFECYCLE_MONGO__URL": f"mongodb://{closed}"}
     for args in read_side(valid_file):
         result = await lifecycle(infra, namespace, *args, env=down)
-        one_line(result, 4, "does not answer at", closed)
+        result.failed(4, "does not answer at", closed)
 
 
 async def test_a_broker_that_never_answers_fails_within_the_connect_timeout(
@@ -85,33 +77,33 @@ async def test_a_broker_that_never_answers_fails_within_the_connect_timeout(
             started = time.monotonic()
             result = await lifecycle(infra, namespace, *args, env=env, timeout=60)
             elapsed = time.monotonic() - started
-            one_line(result, 4, f"the Kafka broker does not answer at 127.0.0.1:{port}")
+            result.failed(4, f"the Kafka broker does not answer at 127.0.0.1:{port}")
             # The interpreter and its imports take seconds on a loaded machine; the wait itself is 1 s.
             assert elapsed < 25, f"{args} took {elapsed:.1f} s"
 
 
 async def test_bad_times_are_refused_with_exit_2(infra: Infra, namespace: str) -> None:
-    one_line(await lifecycle(infra, namespace, "at", "d-1", "yesterday"), 2, "'yesterday' is not a time", "2h, 3d")
+    (await lifecycle(infra, namespace, "at", "d-1", "yesterday")).failed(2, "'yesterday' is not a time", "2h, 3d")
     naive = await lifecycle(infra, namespace, "at", "d-1", "2026-11-01T12:00:00")
-    one_line(naive, 2, "'2026-11-01T12:00:00' has no UTC offset")
-    one_line(await lifecycle(infra, namespace, "at", "d-1"), 2, "at: Missing argument 'TIME'")
+    naive.failed(2, "'2026-11-01T12:00:00' has no UTC offset")
+    (await lifecycle(infra, namespace, "at", "d-1")).failed(2, "at: Missing argument 'TIME'")
     listing = await lifecycle(infra, namespace, "deployments", "list", "--created-after", "last week")
-    one_line(listing, 2, "--created-after: 'last week' is not a time")
+    listing.failed(2, "--created-after: 'last week' is not a time")
 
 
 async def test_unknown_deployments_are_not_found_with_exit_3(
     inventory: RunningService, publisher: Publisher, namespace: str, infra: Infra
 ) -> None:
-    one_line(await lifecycle(infra, namespace, "history", "nope"), 3, "deployment nope not found in the log")
+    (await lifecycle(infra, namespace, "history", "nope")).failed(3, "deployment nope not found in the log")
     await publisher.emit(namespace, created("someone-else"))  # the topics exist and hold another deployment
-    one_line(await lifecycle(infra, namespace, "history", "nope"), 3)
+    (await lifecycle(infra, namespace, "history", "nope")).failed(3)
     assert (await lifecycle(infra, namespace, "history", "nope")).stderr == (
         "lifecycle: deployment nope not found in the log\n"
     )
-    one_line(await lifecycle(infra, namespace, "at", "nope", "1h"), 3, "deployment nope not found in the log")
+    (await lifecycle(infra, namespace, "at", "nope", "1h")).failed(3, "deployment nope not found in the log")
     async with listening(inventory.app) as url:
         shown = await lifecycle(infra, namespace, "deployments", "show", "nope", urls={"inventory": url})
-    one_line(shown, 3, "deployment 'nope' not found")
+    shown.failed(3, "deployment 'nope' not found")
 
 
 def command_paths() -> Iterator[list[str]]:

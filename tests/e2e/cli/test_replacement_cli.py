@@ -13,7 +13,7 @@ import pytest
 import pytest_asyncio
 
 from shared.contract.events.values import TargetType
-from tests.e2e.cli.runner import Result, free_port, lifecycle, listening
+from tests.e2e.cli.runner import Result, lifecycle, listening, only
 from tests.fixtures.actions import RunningActions, registered
 from tests.fixtures.replacement import CHAMPION_REF, RunningReplacement, registration
 from tests.infra import Infra
@@ -31,15 +31,7 @@ async def url(replacement: RunningReplacement) -> AsyncIterator[str]:
 
 
 async def cli(infra: Infra, namespace: str, urls: dict[str, str], *args: str, token: str = "alice-token") -> Result:
-    closed = f"http://127.0.0.1:{free_port()}"
-    every = {"actions": closed, "retraining": closed, **urls}
-    return await lifecycle(infra, namespace, *args, urls=every, env={"LIFECYCLE_CLI_TOKEN": token})
-
-
-def failed(result: Result, code: int, *fragments: str) -> None:
-    assert result.code == code, result.output
-    assert result.stderr.count("\n") == 1 and result.stderr.startswith("lifecycle: "), result.output
-    assert all(fragment in result.stderr for fragment in fragments), result.output
+    return await lifecycle(infra, namespace, *args, urls=only(urls), env={"LIFECYCLE_CLI_TOKEN": token})
 
 
 async def test_validate_prints_every_check_and_exits_1_when_one_fails(
@@ -54,7 +46,7 @@ async def test_validate_prints_every_check_and_exits_1_when_one_fails(
     assert "target_type" in passing.stdout
 
     failing = await cli(infra, namespace, {"replacement": url}, "validate", D, "pkg-bad")
-    failed(failing, 1, "pkg-bad cannot replace the model", "target_type")
+    failing.failed(1, "pkg-bad cannot replace the model", "target_type")
     (target_type,) = [line.split() for line in failing.stdout.splitlines() if "target_type" in line]
     assert target_type[:2] == ["FAIL", "target_type"], failing.output
     assert (await replacement.history(D))["champion"]["id"] == "pkg-1", "a dry run changes nothing"
@@ -66,7 +58,7 @@ async def test_replace_refused_by_its_checks_then_replaced_then_rolled_back(
     await replacement.deployment(D)
     urls = {"replacement": url}
     refused = await cli(infra, namespace, urls, "replace", D, "pkg-bad", "--reason", "accuracy")
-    failed(refused, 1, "[checks-failing]", "target_type")
+    refused.failed(1, "[checks-failing]", "target_type")
 
     replaced = await cli(infra, namespace, urls, "replace", D, "pkg-2", "--reason", "data_drift", "--note", "monday")
     assert replaced.code == 0, replaced.output
@@ -103,7 +95,7 @@ async def test_challengers_added_one_removed_one_promoted(
     assert promoted.stdout.strip() == f"promoted: pkg-2 now serves {D} (was pkg-1); checks passing"
     history = await replacement.history(D)
     assert history["champion"]["id"] == "pkg-2" and history["challengers"] == []
-    failed(await cli(infra, namespace, urls, "challenger", "remove", D, challenger_id), 3, "[challenger-unknown]")
+    (await cli(infra, namespace, urls, "challenger", "remove", D, challenger_id)).failed(3, "[challenger-unknown]")
 
 
 async def test_a_replacement_held_for_approval_runs_once_approved_through_the_cli(
@@ -148,6 +140,6 @@ async def test_an_unknown_deployment_or_package_exits_3(
 ) -> None:
     await replacement.deployment(D)
     urls = {"replacement": url}
-    failed(await cli(infra, namespace, urls, "replace", "nope", "pkg-2"), 3, "nope")
-    failed(await cli(infra, namespace, urls, "validate", D, "pkg-unheard-of"), 3, "[package-unknown]")
-    failed(await cli(infra, namespace, urls, "model-history", "nope"), 3, "nope")
+    (await cli(infra, namespace, urls, "replace", "nope", "pkg-2")).failed(3, "nope")
+    (await cli(infra, namespace, urls, "validate", D, "pkg-unheard-of")).failed(3, "[package-unknown]")
+    (await cli(infra, namespace, urls, "model-history", "nope")).failed(3, "nope")

@@ -10,7 +10,7 @@ from collections.abc import AsyncIterator
 import pytest
 import pytest_asyncio
 
-from tests.e2e.cli.runner import Result, free_port, lifecycle, listening
+from tests.e2e.cli.runner import Result, lifecycle, listening, only
 from tests.fixtures.retraining import RunningRetraining
 from tests.infra import Infra
 
@@ -27,22 +27,14 @@ async def url(retraining: RunningRetraining) -> AsyncIterator[str]:
 
 
 async def cli(infra: Infra, namespace: str, url: str, *args: str, token: str = "alice-token") -> Result:
-    closed = f"http://127.0.0.1:{free_port()}"
-    urls = {"retraining": url, "actions": closed, "replacement": closed}
-    return await lifecycle(infra, namespace, *args, urls=urls, env={"LIFECYCLE_CLI_TOKEN": token})
-
-
-def failed(result: Result, code: int, *fragments: str) -> None:
-    assert result.code == code, result.output
-    assert result.stderr.count("\n") == 1 and result.stderr.startswith("lifecycle: "), result.output
-    assert all(fragment in result.stderr for fragment in fragments), result.output
+    return await lifecycle(infra, namespace, *args, urls=only({"retraining": url}), env={"LIFECYCLE_CLI_TOKEN": token})
 
 
 async def test_settings_a_policy_and_a_run_by_hand_reaching_its_run_id(
     infra: Infra, namespace: str, retraining: RunningRetraining, url: str
 ) -> None:
     no_settings = await cli(infra, namespace, url, "policy", "create", D, "--name", "by hand")
-    failed(no_settings, 1, "[no-retraining-settings]")
+    no_settings.failed(1, "[no-retraining-settings]")
     configured = await cli(infra, namespace, url, "retraining", "settings", D, "--user", "alice", "--dataset", "c.csv")
     assert configured.stdout.strip() == f"retraining settings of {D}: alice retrains on c.csv", configured.output
     shown = (await cli(infra, namespace, url, "retraining", "settings", D, "--json")).json()
@@ -75,20 +67,18 @@ async def test_settings_a_policy_and_a_run_by_hand_reaching_its_run_id(
     canceled = await cli(infra, namespace, url, "runs", "cancel", D, run_id)
     assert canceled.stdout.strip() == f"canceled run {run_id} of {D}", canceled.output
     assert (await cli(infra, namespace, url, "runs", "show", D, run_id, "--json")).json()["status"] == "canceled"
-    failed(await cli(infra, namespace, url, "runs", "cancel", D, run_id), 1, "[run-finished]")
+    (await cli(infra, namespace, url, "runs", "cancel", D, run_id)).failed(1, "[run-finished]")
 
 
 async def test_a_scheduled_policy_from_cron_fields_then_deleted(
     infra: Infra, namespace: str, retraining: RunningRetraining, url: str
 ) -> None:
     await retraining.configured(D)
-    failed(
+    (
         await cli(
             infra, namespace, url, "policy", "create", D, "--name", "x", "--trigger", "schedule", "--cron", "0 3 * *"
-        ),
-        2,
-        "five fields",
-    )
+        )
+    ).failed(2, "five fields")
     created = await cli(
         infra,
         namespace,
@@ -122,6 +112,6 @@ async def test_unknown_deployments_policies_and_runs_exit_3(
     infra: Infra, namespace: str, retraining: RunningRetraining, url: str
 ) -> None:
     await retraining.configured(D)
-    failed(await cli(infra, namespace, url, "policy", "run", D, "no-such-policy"), 3, "[policy-unknown]")
-    failed(await cli(infra, namespace, url, "runs", "show", D, "no-such-run"), 3, "no-such-run")
-    failed(await cli(infra, namespace, url, "policy", "list", "nope"), 3, "nope")
+    (await cli(infra, namespace, url, "policy", "run", D, "no-such-policy")).failed(3, "[policy-unknown]")
+    (await cli(infra, namespace, url, "runs", "show", D, "no-such-run")).failed(3, "no-such-run")
+    (await cli(infra, namespace, url, "policy", "list", "nope")).failed(3, "nope")

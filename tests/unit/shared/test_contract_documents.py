@@ -10,6 +10,7 @@ parts the project uses (AsyncAPI 3.0.0: channels with `address` and `messages`, 
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from typing import Any
 
 import jsonschema_rs
@@ -18,6 +19,7 @@ import pytest
 from shared.contract.schemas import JSON_SCHEMA_DIALECT, render
 from shared.contract.topology import Stream
 from shared.messaging.dead_letters import Header
+from shared.messaging.redrive import REDRIVE_OF, Redrive
 
 FILES = render()
 ASYNCAPI: dict[str, Any] = json.loads(FILES["asyncapi.json"])
@@ -80,13 +82,20 @@ def test_every_message_payload_refers_to_a_published_schema() -> None:
 
 
 def test_the_dead_letter_is_the_original_value_with_every_dlq_header() -> None:
-    (ref,) = ASYNCAPI["channels"]["dead-letters"]["messages"].values()
-    letter = resolve(ASYNCAPI, ref["$ref"])
+    letter = resolve(ASYNCAPI, ASYNCAPI["channels"]["dead-letters"]["messages"]["DeadLetter"]["$ref"])
     headers = {value for key, value in vars(Header).items() if key.isupper() and key != "PREFIX"}
     assert set(letter["headers"]["properties"]) == headers
     assert set(letter["headers"]["required"]) == headers
     assert letter["headers"]["additionalProperties"], "the original headers are kept"
     assert "type" not in letter["payload"], "the original value is any bytes"
+
+
+def test_the_re_drive_marker_is_described_as_the_cli_writes_it() -> None:
+    marker = resolve(ASYNCAPI, ASYNCAPI["channels"]["dead-letters"]["messages"]["DeadLetterRedriven"]["$ref"])
+    assert marker["headers"]["required"] == [REDRIVE_OF]
+    written = Redrive("t.deployment", 0, 7, datetime(2026, 11, 28, 7, tzinfo=UTC)).marker()
+    jsonschema_rs.validate(marker["payload"], written)
+    assert set(marker["payload"]["required"]) == set(written)
 
 
 @pytest.mark.parametrize("name", SCHEMA_FILES)
