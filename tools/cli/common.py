@@ -197,10 +197,16 @@ def database_client(url: str | None = None) -> AsyncMongoClient[dict[str, Any]]:
 
 
 class Progress(Protocol):
+    def size(self, total: int) -> None:
+        """The total, once known (a log's size is known only once its partitions are assigned)."""
+
     def advance(self, amount: int) -> None: ...
 
 
 class _Quiet:
+    def size(self, total: int) -> None:
+        pass
+
     def advance(self, amount: int) -> None:
         pass
 
@@ -223,6 +229,9 @@ def progress(description: str, total: int | None = None) -> Iterator[Progress]:
         task = bar.add_task(description, total=total)
 
         class _Bar:
+            def size(self, total: int) -> None:
+                bar.update(task, total=total)
+
             def advance(self, amount: int) -> None:
                 bar.advance(task, amount)
 

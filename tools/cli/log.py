@@ -7,16 +7,15 @@ decoding the records that cannot be about the deployment.
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
 from collections.abc import Sequence
-
-from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
 
 from shared.contract.catalog import contract_registry
 from shared.contract.messages import MessageRegistry
 from shared.contract.topology import Stream
 from shared.messaging.consumer import DeadLetter, Inbound, decode
+from shared.messaging.dead_letters import Record
+from shared.messaging.reader import read_batches
 from tools.cli.common import check_broker, progress, settings
 
 INVENTORY_STREAMS = (Stream.DEPLOYMENT, Stream.MONITORING)
@@ -60,42 +59,18 @@ async def read_deployment(deployment_id: str, streams: Sequence[Stream] = TRAIL_
     key = deployment_id.encode()
     found: dict[str, Inbound] = {}
     unreadable: list[Unreadable] = []
-    consumer = AIOKafkaConsumer(
-        bootstrap_servers=s.kafka.bootstrap_servers,
-        enable_auto_commit=False,
-        group_id=None,
-        request_timeout_ms=max(int(s.connect_timeout_s * 1000), 5000),
-    )
-    await asyncio.wait_for(consumer.start(), s.connect_timeout_s * 2)
-    try:
-        await consumer._client.force_metadata_update()  # a fresh client may not know the topics yet
-        partitions = [
-            TopicPartition(topic, p) for topic in topics for p in sorted(consumer.partitions_for_topic(topic) or ())
-        ]
-        if not partitions:
-            return DeploymentLog([], [])
-        consumer.assign(partitions)
-        start = await consumer.beginning_offsets(partitions)
-        end = {tp: offset for tp, offset in (await consumer.end_offsets(partitions)).items() if offset > start[tp]}
-        await consumer.seek_to_beginning(*partitions)
-        with progress(f"reading the log for {deployment_id}", sum(end[tp] - start[tp] for tp in end)) as bar:
-            while end:
-                for tp, records in (await consumer.getmany(*end, timeout_ms=1000, max_records=2000)).items():
-                    mine = [r for r in records if r.offset < end.get(tp, 0)]
-                    bar.advance(len(mine))
-                    for record in mine:
-                        if record.key == key or _mentions(record, key):
-                            _take(record, deployment_id, key, registry, found, unreadable)
-                    if tp in end and await consumer.position(tp) >= end[tp]:
-                        del end[tp]
-    finally:
-        await consumer.stop()
+    with progress(f"reading the log for {deployment_id}") as bar:
+        async for records in read_batches(s.kafka.bootstrap_servers, topics, 2000, sized=bar.size):
+            bar.advance(len(records))
+            for record in records:
+                if record.key == key or _mentions(record, key):
+                    _take(record, deployment_id, key, registry, found, unreadable)
     items = sorted(found.values(), key=lambda item: (item.envelope.time, item.envelope.id))
     return DeploymentLog(items, unreadable)
 
 
 def _take(
-    record: ConsumerRecord[bytes, bytes],
+    record: Record,
     deployment_id: str,
     key: bytes,
     registry: MessageRegistry,
@@ -114,5 +89,5 @@ def _take(
         found[item.envelope.id] = item
 
 
-def _mentions(record: ConsumerRecord[bytes, bytes], key: bytes) -> bool:
+def _mentions(record: Record, key: bytes) -> bool:
     return key in (record.value or b"") or any(key in value for _, value in record.headers)

@@ -11,14 +11,13 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Group, RenderableType
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from shared.messaging.replay import ReplayStats
 from shared.storage.compare import Comparison, compare
 from shared.storage.mongo import mongo_client, ping
 from shared.storage.rebuild import Rebuild, RebuildError, Rename, drop, kept_before, rebuild_into, switch
-from tools.cli.common import CliError, Exit, JsonFlag, bad_input, emit, errors
+from tools.cli.common import CliError, Exit, JsonFlag, bad_input, emit, errors, progress
 from tools.cli.times import FORMS, parse_time
 
 
@@ -170,12 +169,8 @@ async def _undo(definition: Rebuild, stamp: str, as_json: bool) -> None:
 
 
 async def _with_progress(run: Callable[[Callable[[int], None], Callable[[int], None]], Any]) -> ReplayStats:
-    columns = (TextColumn("reading the log"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
-    with Progress(*columns, console=errors, transient=True) as progress:
-        task = progress.add_task("replay", total=None)
-        result: ReplayStats = await run(
-            lambda total: progress.update(task, total=total), lambda n: progress.advance(task, n)
-        )
+    with progress("reading the log") as bar:
+        result: ReplayStats = await run(bar.size, bar.advance)
         return result
 
 

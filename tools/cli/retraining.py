@@ -24,6 +24,7 @@ from tools.cli.outcome import (
     submit,
     waits,
 )
+from tools.cli.times import parse_span
 
 PolicyId = Annotated[str, typer.Argument(help="The policy id (see `lifecycle policy list`)", show_default=False)]
 RunId = Annotated[str, typer.Argument(help="The run id (see `lifecycle runs list`)", show_default=False)]
@@ -36,8 +37,6 @@ TRIGGERS = {
     "manual": "manual",
 }
 CRON_FIELDS = (("minute", 0, 59), ("hour", 0, 23), ("day_of_month", 1, 31), ("month", 1, 12), ("day_of_week", 0, 6))
-_INTERVAL = re.compile(r"^(\d+)([smhdw])$")
-_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
 
 
 def cron(text: str) -> dict[str, list[int]]:
@@ -71,8 +70,8 @@ def _cron_values(field: str, name: str, low: int, high: int) -> list[int]:
 
 def interval(text: str) -> str | int:
     """`6h`, `30m`, `2d` as seconds; anything else as it is (an ISO 8601 duration such as PT6H)."""
-    match = _INTERVAL.match(text.strip())
-    return int(match.group(1)) * _SECONDS[match.group(2)] if match else text
+    span = parse_span(text)
+    return int(span.total_seconds()) if span is not None else text
 
 
 retraining = typer.Typer(help="A deployment's retraining settings.", no_args_is_help=True)
